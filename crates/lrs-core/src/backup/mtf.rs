@@ -1,0 +1,1 @@
+//! MTF blocks and streams (in progress).

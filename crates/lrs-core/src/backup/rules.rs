@@ -1,0 +1,1 @@
+//! LRS rule checks (in progress).

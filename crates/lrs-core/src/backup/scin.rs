@@ -1,0 +1,1 @@
+//! SQL Server SCIN header (in progress).

@@ -1,0 +1,1 @@
+//! Synthetic MTF backup writer (being written).

@@ -1,0 +1,6 @@
+//! The LRS Wizard engine. It has no GUI dependency: the `lrs` CLI and the desktop app both drive it.
+//!
+//! - [`backup`]: reads SQL Server backup headers from disk, plans each database's restore chain and
+//!   checks the Log Replay Service rules before anything is uploaded.
+
+pub mod backup;
