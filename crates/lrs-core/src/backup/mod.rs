@@ -13,10 +13,11 @@ pub mod reader;
 pub mod report;
 pub mod writer;
 
+mod databases;
 mod discover;
 mod mtf;
 mod plan;
-mod rules;
+pub mod rules;
 mod scin;
 
 use std::path::PathBuf;
@@ -24,7 +25,8 @@ use std::path::PathBuf;
 pub use finding::{Finding, FindingCode, Severity};
 pub use header::{BackupHeader, BackupKind, BackupTime, ContainerKind, Guid, HeaderSource, SoftwareVersion};
 pub use lsn::Lsn;
-pub use reader::{read_backup_file, ReadError};
+pub use reader::{read_backup, read_backup_file, FileRead, ReadError};
+pub use rules::{has_reserved_keyword, upload_name};
 pub use report::{DatabaseReport, FileReport, FileRole, Inspection, UnreadableFile};
 
 /// Choices that change what inspection checks.
@@ -58,7 +60,7 @@ pub fn inspect(paths: &[PathBuf], options: &InspectOptions) -> Result<Inspection
     let mut unreadable = Vec::new();
     for file in &found.files {
         match read_backup_file(&file.path) {
-            Ok(sets) => headers.push((file.clone(), sets)),
+            Ok(read) => headers.push((file.clone(), read)),
             Err(err) => unreadable.push(UnreadableFile {
                 path: file.path.clone(),
                 code: err.finding_code(),
@@ -66,6 +68,6 @@ pub fn inspect(paths: &[PathBuf], options: &InspectOptions) -> Result<Inspection
             }),
         }
     }
-    let databases = plan::plan_databases(&found, headers, options);
+    let databases = databases::plan_databases(headers, options);
     Ok(Inspection { databases, unreadable })
 }

@@ -1,9 +1,302 @@
-//! Restore chain planner (in progress).
-use super::discover::{Discovery, FoundFile};
-use super::header::BackupHeader;
-use super::report::DatabaseReport;
-use super::InspectOptions;
+//! The restore-chain planner: for one database, which full backup (with all its stripes), which
+//! differential and which log backups LRS will restore, in order — and why the others are left out.
+//!
+//! Rules from `reference/sql-backup-format.md` §5 (dbatools' `Test-DbaLsnChain` and its edge
+//! cases): the latest complete full anchors the chain; the latest diff whose DatabaseBackupLSN is
+//! that full's CheckpointLSN follows; then logs, the first with FirstLSN ≤ base LastLSN < LastLSN
+//! (whatever its DatabaseBackupLSN: a log taken during the full counts), each next one starting
+//! where the previous ended. Empty logs (FirstLSN == LastLSN) continue the chain.
 
-pub(crate) fn plan_databases(_found: &Discovery, _headers: Vec<(FoundFile, Vec<BackupHeader>)>, _options: &InspectOptions) -> Vec<DatabaseReport> {
-    Vec::new()
+use std::collections::{BTreeMap, HashMap};
+
+use super::discover::FoundFile;
+use super::finding::{Finding, FindingCode};
+use super::header::{BackupHeader, BackupKind, Guid};
+use super::lsn::Lsn;
+use super::report::FileRole;
+
+/// One backup set in one file, with what the reader learnt about the file.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub found: FoundFile,
+    pub header: BackupHeader,
+    /// Backup sets in the file this entry comes from.
+    pub sets_in_file: usize,
+    /// Set when the file's end is missing.
+    pub truncation: Option<String>,
+}
+
+/// The planner's verdict for one database.
+#[derive(Debug, Default)]
+pub(crate) struct ChainPlan {
+    /// Role of each entry, index-aligned with the input.
+    pub roles: Vec<FileRole>,
+    /// Entry indices in restore order.
+    pub sequence: Vec<usize>,
+    pub findings: Vec<Finding>,
+    /// True when a complete full backup anchors the sequence.
+    pub has_full: bool,
+}
+
+/// The entries of one backup set (its stripes) in one database.
+#[derive(Debug)]
+struct MediaSet {
+    indices: Vec<usize>,
+    complete: bool,
+}
+
+pub(crate) fn plan_chain(entries: &[Entry]) -> ChainPlan {
+    let mut plan = ChainPlan { roles: vec![FileRole::NotNeeded; entries.len()], ..ChainPlan::default() };
+    let usable = exclude_unusable(entries, &mut plan);
+    let fulls = media_sets(entries, &usable, BackupKind::Full, &mut plan);
+    let Some(full) = latest(entries, &fulls, |_| true) else {
+        no_full(entries, &usable, &mut plan);
+        return plan;
+    };
+    plan.has_full = true;
+    let full_head = &entries[full.indices[0]].header;
+    let (full_ckpt, full_guid) = (full_head.checkpoint_lsn, full_head.backup_set_guid);
+    assign(&mut plan, &full.indices, FileRole::Full);
+
+    let diffs = media_sets(entries, &usable, BackupKind::Diff, &mut plan);
+    let based_on_full = |set: &MediaSet| is_based_on(&entries[set.indices[0]].header, full_ckpt, full_guid);
+    let diff = latest(entries, &diffs, based_on_full);
+    for set in &diffs {
+        let head = &entries[set.indices[0]].header;
+        if set.complete && !based_on_full(set) && head.checkpoint_lsn > full_ckpt {
+            plan.findings.push(diff_based_on_other_full(head, full_head));
+            assign(&mut plan, &set.indices, FileRole::Unusable);
+        }
+    }
+    let base = match diff {
+        Some(set) => {
+            assign(&mut plan, &set.indices, FileRole::Diff);
+            &entries[set.indices[0]].header
+        }
+        None => full_head,
+    };
+    chain_logs(entries, &usable, base, &mut plan);
+    plan
+}
+
+/// Marks files that LRS cannot use whatever the chain: several sets, truncated, password, other kinds.
+fn exclude_unusable(entries: &[Entry], plan: &mut ChainPlan) -> Vec<bool> {
+    let mut usable = vec![true; entries.len()];
+    let mut seen_copies: HashMap<(Guid, u16), usize> = HashMap::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let h = &entry.header;
+        let file = Some(h.path.clone());
+        let first_set_of_file = entries[..i].iter().all(|e| e.header.path != h.path);
+        let reason = if entry.sets_in_file > 1 {
+            first_set_of_file.then(|| Finding::error(
+                FindingCode::MultipleBackupSets,
+                file,
+                format!("{} holds {} backup sets (appended WITH NOINIT); LRS needs one backup per file.", name(h), entry.sets_in_file),
+                "Take each backup into its own file (WITH INIT or FORMAT), or restore this file on a SQL Server and back up again.",
+            ))
+        } else if let Some(detail) = &entry.truncation {
+            Some(Finding::error(
+                FindingCode::TruncatedFile,
+                file,
+                format!("{} is truncated: {detail}.", name(h)),
+                "The backup or the copy was interrupted: copy the file again from the server that took it.",
+            ))
+        } else if h.password_protected {
+            Some(Finding::error(
+                FindingCode::PasswordProtectedMedia,
+                file,
+                format!("{} was written WITH MEDIAPASSWORD; LRS cannot supply a media password.", name(h)),
+                "Take the backup again without MEDIAPASSWORD (use backup encryption with a certificate instead).",
+            ))
+        } else if h.kind == BackupKind::Other {
+            Some(Finding::warning(
+                FindingCode::UnsupportedBackupKind,
+                file,
+                format!("{} is a file, filegroup or partial backup; LRS restores only full, differential and log backups.", name(h)),
+                "Leave it out of the upload; take a full database backup instead.",
+            ))
+        } else {
+            None
+        };
+        if entry.sets_in_file > 1 || entry.truncation.is_some() || h.password_protected || h.kind == BackupKind::Other {
+            usable[i] = false;
+            plan.roles[i] = FileRole::Unusable;
+            plan.findings.extend(reason);
+            continue;
+        }
+        if let Some(first) = seen_copies.insert((h.backup_set_guid, h.family_sequence), i) {
+            usable[i] = false;
+            seen_copies.insert((h.backup_set_guid, h.family_sequence), first);
+            plan.findings.push(Finding::warning(
+                FindingCode::DuplicateBackup,
+                Some(h.path.clone()),
+                format!("{} is a copy of {} (same backup set and stripe).", name(h), name(&entries[first].header)),
+                "Keep one of them in the folder: LRS would see the same backup twice.",
+            ));
+        }
+    }
+    usable
+}
+
+/// Groups the usable entries of one kind by backup set and checks that every stripe is present.
+fn media_sets(entries: &[Entry], usable: &[bool], kind: BackupKind, plan: &mut ChainPlan) -> Vec<MediaSet> {
+    let mut by_guid: BTreeMap<Guid, Vec<usize>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if usable[i] && e.header.kind == kind {
+            by_guid.entry(e.header.backup_set_guid).or_default().push(i);
+        }
+    }
+    let mut sets = Vec::new();
+    for (_, mut indices) in by_guid {
+        indices.sort_by_key(|i| entries[*i].header.family_sequence);
+        let head = &entries[indices[0]].header;
+        let count = head.family_count;
+        let present: Vec<u16> = indices.iter().map(|i| entries[*i].header.family_sequence).collect();
+        let complete = (1..=count).all(|seq| present.contains(&seq));
+        if !complete {
+            let missing: Vec<String> = (1..=count).filter(|s| !present.contains(s)).map(|s| s.to_string()).collect();
+            plan.findings.push(Finding::error(
+                FindingCode::IncompleteStripeSet,
+                Some(head.path.clone()),
+                format!(
+                    "The {} backup taken {} is striped over {count} files, but stripe {} of {count} is missing (only {} is here).",
+                    head.kind,
+                    head.backup_start,
+                    missing.join(", "),
+                    indices.iter().map(|i| name(&entries[*i].header)).collect::<Vec<_>>().join(", "),
+                ),
+                "Copy every stripe of that backup into the folder (they share one backup set GUID), or remove these files.",
+            ));
+            assign(plan, &indices, FileRole::Unusable);
+        }
+        sets.push(MediaSet { indices, complete });
+    }
+    sets
+}
+
+/// The latest complete set that passes `accept`, by CheckpointLSN, then LastLSN, then start time.
+fn latest<'a>(entries: &[Entry], sets: &'a [MediaSet], accept: impl Fn(&MediaSet) -> bool) -> Option<&'a MediaSet> {
+    sets.iter().filter(|s| s.complete && accept(s)).max_by_key(|s| {
+        let h = &entries[s.indices[0]].header;
+        (h.checkpoint_lsn, h.last_lsn, h.backup_start)
+    })
+}
+
+fn is_based_on(diff: &BackupHeader, full_checkpoint: Lsn, full_guid: Guid) -> bool {
+    diff.database_backup_lsn == full_checkpoint && (diff.differential_base_guid.is_nil() || diff.differential_base_guid == full_guid)
+}
+
+fn diff_based_on_other_full(diff: &BackupHeader, full: &BackupHeader) -> Finding {
+    Finding::error(
+        FindingCode::DiffBasedOnOtherFull,
+        Some(diff.path.clone()),
+        format!(
+            "The differential backup {} is based on another full backup (DatabaseBackupLSN {}, base GUID {}) than {}, \
+             the latest full here (CheckpointLSN {}): a newer full backup is missing from the folder.",
+            name(diff),
+            diff.database_backup_lsn,
+            diff.differential_base_guid,
+            name(full),
+            full.checkpoint_lsn,
+        ),
+        "Add the full backup this differential is based on, or remove the differential from the folder.",
+    )
+}
+
+fn no_full(entries: &[Entry], usable: &[bool], plan: &mut ChainPlan) {
+    let file = entries.iter().find(|e| e.header.kind != BackupKind::Full).map(|e| e.header.path.clone());
+    plan.findings.push(Finding::error(
+        FindingCode::NoFullBackup,
+        file,
+        "There is no complete full backup of this database here, so LRS has nothing to start the restore from.",
+        "Add the latest full backup (all its stripes) to the folder.",
+    ));
+    for (i, ok) in usable.iter().enumerate() {
+        if *ok && plan.roles[i] == FileRole::NotNeeded {
+            plan.roles[i] = FileRole::Unusable;
+        }
+    }
+}
+
+/// Chains the log backups after `base`, stopping at the first gap.
+fn chain_logs(entries: &[Entry], usable: &[bool], base: &BackupHeader, plan: &mut ChainPlan) {
+    let mut logs: Vec<usize> = Vec::new();
+    for (i, e) in entries.iter().enumerate() {
+        if !usable[i] || e.header.kind != BackupKind::Log {
+            continue;
+        }
+        if e.header.family_count > 1 {
+            if e.header.family_sequence == 1 || !entries[..i].iter().any(|o| o.header.backup_set_guid == e.header.backup_set_guid) {
+                plan.findings.push(Finding::error(
+                    FindingCode::StripedLogBackup,
+                    Some(e.header.path.clone()),
+                    format!(
+                        "The log backup {} is striped over {} files; LRS accepts only log backups written to a single file.",
+                        name(&e.header),
+                        e.header.family_count
+                    ),
+                    "Take log backups to one file each (one TO DISK clause).",
+                ));
+            }
+            plan.roles[i] = FileRole::Unusable;
+            continue;
+        }
+        logs.push(i);
+    }
+    logs.sort_by_key(|i| {
+        let h = &entries[*i].header;
+        (h.first_lsn, h.last_lsn, h.backup_start)
+    });
+    let mut expected = base.last_lsn;
+    let mut previous = base;
+    let mut started = false;
+    let mut broken = false;
+    for i in logs {
+        let h = &entries[i].header;
+        if broken {
+            plan.roles[i] = FileRole::Unusable;
+        } else if h.last_lsn < expected || (h.last_lsn == expected && !(started && h.first_lsn == expected)) {
+            plan.roles[i] = FileRole::NotNeeded;
+        } else if h.first_lsn <= expected {
+            plan.roles[i] = FileRole::Log;
+            plan.sequence.push(i);
+            expected = h.last_lsn;
+            previous = h;
+            started = true;
+        } else {
+            plan.findings.push(Finding::error(
+                FindingCode::LogChainGap,
+                Some(h.path.clone()),
+                format!(
+                    "Log backups are missing between {} and {}: no log backup covers LSN {} up to {}. \
+                     LRS would stop the restore at {}.",
+                    name(previous),
+                    name(h),
+                    expected,
+                    h.first_lsn,
+                    name(previous),
+                ),
+                format!(
+                    "Find the log backup(s) whose FirstLSN is {expected} (taken between {} and {}) and add them to the folder.",
+                    previous.backup_start, h.backup_start
+                ),
+            ));
+            plan.roles[i] = FileRole::Unusable;
+            broken = true;
+        }
+    }
+}
+
+fn assign(plan: &mut ChainPlan, indices: &[usize], role: FileRole) {
+    for i in indices {
+        if role.in_sequence() {
+            plan.sequence.push(*i);
+        }
+        plan.roles[*i] = role;
+    }
+}
+
+/// The file name of a header's file, for messages.
+pub(crate) fn name(h: &BackupHeader) -> String {
+    h.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| h.path.display().to_string())
 }
