@@ -51,8 +51,8 @@ pub fn run(args: &InspectArgs) -> ExitCode {
 }
 
 fn write_json(out: &mut impl Write, inspection: &Inspection) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, inspection).map_err(std::io::Error::other)?;
-    writeln!(out)
+    let text = serde_json::to_string_pretty(inspection).map_err(std::io::Error::other)?;
+    writeln!(out, "{text}")
 }
 
 fn write_tables(out: &mut impl Write, inspection: &Inspection) -> std::io::Result<()> {

@@ -218,73 +218,84 @@ fn no_full(entries: &[Entry], usable: &[bool], plan: &mut ChainPlan) {
     }
 }
 
-/// Chains the log backups after `base`, stopping at the first gap.
+/// Chains the log backups after `base`, stopping at the first gap or the first striped log.
 fn chain_logs(entries: &[Entry], usable: &[bool], base: &BackupHeader, plan: &mut ChainPlan) {
-    let mut logs: Vec<usize> = Vec::new();
-    for (i, e) in entries.iter().enumerate() {
-        if !usable[i] || e.header.kind != BackupKind::Log {
-            continue;
-        }
-        if e.header.family_count > 1 {
-            if e.header.family_sequence == 1 || !entries[..i].iter().any(|o| o.header.backup_set_guid == e.header.backup_set_guid) {
-                plan.findings.push(Finding::error(
-                    FindingCode::StripedLogBackup,
-                    Some(e.header.path.clone()),
-                    format!(
-                        "The log backup {} is striped over {} files; LRS accepts only log backups written to a single file.",
-                        name(&e.header),
-                        e.header.family_count
-                    ),
-                    "Take log backups to one file each (one TO DISK clause).",
-                ));
-            }
-            plan.roles[i] = FileRole::Unusable;
-            continue;
-        }
-        logs.push(i);
-    }
-    logs.sort_by_key(|i| {
-        let h = &entries[*i].header;
+    let mut logs = log_sets(entries, usable);
+    logs.sort_by_key(|set| {
+        let h = &entries[set[0]].header;
         (h.first_lsn, h.last_lsn, h.backup_start)
     });
     let mut expected = base.last_lsn;
     let mut previous = base;
     let mut started = false;
     let mut broken = false;
-    for i in logs {
-        let h = &entries[i].header;
-        if broken {
-            plan.roles[i] = FileRole::Unusable;
+    for set in logs {
+        let h = &entries[set[0]].header;
+        let role = if broken {
+            FileRole::Unusable
         } else if h.last_lsn < expected || (h.last_lsn == expected && !(started && h.first_lsn == expected)) {
-            plan.roles[i] = FileRole::NotNeeded;
-        } else if h.first_lsn <= expected {
-            plan.roles[i] = FileRole::Log;
-            plan.sequence.push(i);
+            FileRole::NotNeeded
+        } else if h.first_lsn > expected {
+            plan.findings.push(log_chain_gap(previous, h, expected));
+            broken = true;
+            FileRole::Unusable
+        } else if h.family_count > 1 {
+            plan.findings.push(striped_log(h));
+            broken = true;
+            FileRole::Unusable
+        } else {
             expected = h.last_lsn;
             previous = h;
             started = true;
-        } else {
-            plan.findings.push(Finding::error(
-                FindingCode::LogChainGap,
-                Some(h.path.clone()),
-                format!(
-                    "Log backups are missing between {} and {}: no log backup covers LSN {} up to {}. \
-                     LRS would stop the restore at {}.",
-                    name(previous),
-                    name(h),
-                    expected,
-                    h.first_lsn,
-                    name(previous),
-                ),
-                format!(
-                    "Find the log backup(s) whose FirstLSN is {expected} (taken between {} and {}) and add them to the folder.",
-                    previous.backup_start, h.backup_start
-                ),
-            ));
-            plan.roles[i] = FileRole::Unusable;
-            broken = true;
+            FileRole::Log
+        };
+        assign(plan, &set, role);
+    }
+}
+
+/// The usable log backups grouped by backup set (a striped log is one set of several files).
+fn log_sets(entries: &[Entry], usable: &[bool]) -> Vec<Vec<usize>> {
+    let mut by_guid: BTreeMap<Guid, Vec<usize>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        if usable[i] && e.header.kind == BackupKind::Log {
+            by_guid.entry(e.header.backup_set_guid).or_default().push(i);
         }
     }
+    by_guid.into_values().collect()
+}
+
+fn log_chain_gap(previous: &BackupHeader, next: &BackupHeader, expected: Lsn) -> Finding {
+    Finding::error(
+        FindingCode::LogChainGap,
+        Some(next.path.clone()),
+        format!(
+            "Log backups are missing between {} and {}: no log backup covers LSN {} up to {}. LRS would stop the \
+             restore at {}.",
+            name(previous),
+            name(next),
+            expected,
+            next.first_lsn,
+            name(previous),
+        ),
+        format!(
+            "Find the log backup(s) whose FirstLSN is {expected} (taken between {} and {}) and add them to the folder.",
+            previous.backup_start, next.backup_start
+        ),
+    )
+}
+
+fn striped_log(h: &BackupHeader) -> Finding {
+    Finding::error(
+        FindingCode::StripedLogBackup,
+        Some(h.path.clone()),
+        format!(
+            "The log backup {} is striped over {} files; LRS accepts only log backups written to a single file, so the \
+             restore cannot go past it.",
+            name(h),
+            h.family_count
+        ),
+        "Take log backups to one file each (a single TO DISK clause) and replace this one and the ones after it.",
+    )
 }
 
 fn assign(plan: &mut ChainPlan, indices: &[usize], role: FileRole) {

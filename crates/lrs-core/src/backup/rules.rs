@@ -140,10 +140,12 @@ pub(crate) fn nested_folder_rule(entries: &[Entry], folder: &str) -> Option<Find
 pub(crate) fn reserved_keyword_rule(folder: &str, container: Option<&str>) -> Vec<Finding> {
     let mut findings = Vec::new();
     if has_reserved_keyword(folder) {
-        findings.push(Finding::error(
+        // The folder is only proposed here (from the database name) and is chosen at upload, so this
+        // is a warning; the container is the user's choice, so it is an error.
+        findings.push(Finding::warning(
             FindingCode::ReservedKeywordInName,
             None,
-            format!("The folder name '{folder}' contains 'backup', a keyword LRS reserves: LRS would refuse the path."),
+            format!("The proposed folder name '{folder}' contains 'backup', a keyword LRS reserves: LRS would refuse that path."),
             "Choose a folder name without 'backup' or 'backups' when you upload (for example the database name with a suffix such as '-lrs').",
         ));
     }

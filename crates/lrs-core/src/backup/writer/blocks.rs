@@ -115,7 +115,10 @@ impl Dblk {
 
 /// XOR of the little-endian u16 words of `bytes` (MTF header and stream checksums).
 pub(super) fn xor_words(bytes: &[u8]) -> u16 {
-    bytes.chunks_exact(2).fold(0, |acc, w| acc ^ u16::from_le_bytes([w[0], w[1]]))
+    bytes.chunks_exact(2).fold(0, |acc, word| match word {
+        [low, high] => acc ^ u16::from_le_bytes([*low, *high]),
+        _ => acc,
+    })
 }
 
 /// The part of a descriptor block before its first stream: common header, block fields, strings.
