@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test of LRS Wizard on a fresh Debian 12 machine: installs what is missing
+# (scripts/setup.sh), checks formatting and lints, keeps Tauri out of the engine, runs the Rust
+# tests (unit, fixture, CLI, Tauri mock-runtime) with a real Secret Service on a private D-Bus,
+# then the GUI end-to-end test on the real app binary under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+bash scripts/setup.sh
+
+echo "== format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked --quiet
+
+echo "== the engine has no GUI dependency"
+if cargo tree -p lrs-core -e normal --prefix none --locked | grep -E '^tauri' ; then
+  echo "lrs-core depends on Tauri: the engine must stay GUI-free (CONVENTIONS.md 1)" >&2
+  exit 1
+fi
+
+# GTK, WebKit and the keyring write under HOME and XDG dirs: give the tests their own.
+SCRATCH=$(mktemp -d)
+trap 'rm -rf "$SCRATCH"' EXIT
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}" RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}"
+export HOME="$SCRATCH/home" XDG_DATA_HOME="$SCRATCH/data" XDG_CACHE_HOME="$SCRATCH/cache" \
+       XDG_CONFIG_HOME="$SCRATCH/config" XDG_RUNTIME_DIR="$SCRATCH/runtime"
+mkdir -p "$HOME" "$XDG_DATA_HOME" "$XDG_CACHE_HOME" "$XDG_CONFIG_HOME" "$XDG_RUNTIME_DIR"
+chmod 700 "$XDG_RUNTIME_DIR"
+
+echo "== Rust tests (with a Secret Service on a private D-Bus)"
+dbus-run-session -- sh -c '
+  printf "lrs-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+  cargo test --workspace --locked
+' 2> >(grep -v "Failed to set fd limit" >&2)
+
+if [ -x "$ROOT/scripts/gui-test.sh" ]; then
+  echo "== GUI end-to-end (real app under WebDriver)"
+  bash "$ROOT/scripts/gui-test.sh"
+fi
