@@ -85,6 +85,34 @@ pub enum FindingCode {
 }
 
 impl FindingCode {
+    /// Every code, for documentation and for the test that each one can be triggered.
+    pub const ALL: [FindingCode; 24] = [
+        FindingCode::LogChainGap,
+        FindingCode::DiffBasedOnOtherFull,
+        FindingCode::NoFullBackup,
+        FindingCode::IncompleteStripeSet,
+        FindingCode::StripedLogBackup,
+        FindingCode::MultipleDatabasesInFolder,
+        FindingCode::MultipleBackupSets,
+        FindingCode::TruncatedFile,
+        FindingCode::NotABackupFile,
+        FindingCode::CompressedOrEncryptedUnreadable,
+        FindingCode::NoChecksum,
+        FindingCode::ExtensionRenamed,
+        FindingCode::ExtensionNotAccepted,
+        FindingCode::NestedFolder,
+        FindingCode::FileNameCollision,
+        FindingCode::ReservedKeywordInName,
+        FindingCode::UnsupportedSourceVersion,
+        FindingCode::FilesAfterLastBackup,
+        FindingCode::LastBackupNotInSequence,
+        FindingCode::PasswordProtectedMedia,
+        FindingCode::DuplicateBackup,
+        FindingCode::NotInRestoreSequence,
+        FindingCode::UnsupportedBackupKind,
+        FindingCode::LastBackupIsNotLog,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             FindingCode::LogChainGap => "LogChainGap",

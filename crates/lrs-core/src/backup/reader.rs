@@ -112,6 +112,24 @@ struct Visited {
     payload: Option<Vec<u8>>,
 }
 
+/// Why there is no valid block where one was expected.
+#[derive(Debug)]
+struct Broken {
+    detail: String,
+    /// The file ends before the block does: a truncated file rather than a foreign one.
+    at_end_of_file: bool,
+}
+
+impl Broken {
+    fn ends(detail: String) -> Self {
+        Broken { detail, at_end_of_file: true }
+    }
+
+    fn invalid(detail: String) -> Self {
+        Broken { detail, at_end_of_file: false }
+    }
+}
+
 /// The media header (TAPE) fields a backup header needs.
 #[derive(Clone, Copy, Debug, Default)]
 struct Media {
@@ -177,8 +195,8 @@ impl<R: Read + Seek> Reader<'_, R> {
         for _ in 0..64 {
             let block = match self.visit(pos)? {
                 Ok(block) => block,
-                Err(detail) if seen_sset => return Err(self.truncated(&detail)),
-                Err(detail) => return Err(self.not_a_backup(&detail)),
+                Err(broken) if broken.at_end_of_file || seen_sset => return Err(self.truncated(&broken.detail)),
+                Err(broken) => return Err(self.not_a_backup(&broken.detail)),
             };
             match block.header.kind {
                 BlockKind::Sset => {
@@ -226,8 +244,8 @@ impl<R: Read + Seek> Reader<'_, R> {
                     }
                     pos = block.next;
                 }
-                Err(detail) => {
-                    tail.truncation = Some(detail);
+                Err(broken) => {
+                    tail.truncation = Some(broken.detail);
                     return Ok(tail);
                 }
             }
@@ -343,26 +361,26 @@ impl<R: Read + Seek> Reader<'_, R> {
 
     /// Visits the block at `pos`. The outer error is I/O; the inner one says why there is no valid
     /// block there (which the caller turns into "not a backup" or "truncated").
-    fn visit(&mut self, pos: u64) -> Result<Result<Visited, String>, ReadError> {
+    fn visit(&mut self, pos: u64) -> Result<Result<Visited, Broken>, ReadError> {
         let len = self.src.len;
         let header_bytes = self.bytes(pos, DBLK_HEADER_LEN)?;
         if header_bytes.len() < DBLK_HEADER_LEN {
-            return Ok(Err(format!("the file ends at offset {len}, inside the block expected at offset {pos}")));
+            return Ok(Err(Broken::ends(format!("the file ends at offset {len}, inside the block expected at offset {pos}"))));
         }
         let Some(header) = parse_block_header(&header_bytes) else {
-            return Ok(Err(format!("no valid block header at offset {pos} (unknown type or checksum mismatch)")));
+            return Ok(Err(Broken::invalid(format!("no valid block header at offset {pos} (unknown type or checksum mismatch)"))));
         };
         let first_event = u64::from(header.first_event);
         if first_event < DBLK_HEADER_LEN as u64 {
-            return Ok(Err(format!("the block at offset {pos} declares an impossible size")));
+            return Ok(Err(Broken::invalid(format!("the block at offset {pos} declares an impossible size"))));
         }
         let fixed_len = usize::from(header.first_event);
         let fixed = self.bytes(pos, fixed_len)?;
         if fixed.len() < fixed_len {
-            return Ok(Err(format!("the file ends inside the block at offset {pos}")));
+            return Ok(Err(Broken::ends(format!("the file ends inside the block at offset {pos}"))));
         }
         let Some(streams_at) = pos.checked_add(first_event) else {
-            return Ok(Err(format!("the block at offset {pos} points beyond any file")));
+            return Ok(Err(Broken::invalid(format!("the block at offset {pos} points beyond any file"))));
         };
         if header.kind == BlockKind::Sfmb {
             return Ok(Ok(Visited { pos, header, next: streams_at, fixed, payload: None }));
@@ -372,19 +390,18 @@ impl<R: Read + Seek> Reader<'_, R> {
         for _ in 0..MAX_STREAMS_PER_BLOCK {
             let raw = self.bytes(stream_pos, STREAM_HEADER_LEN)?;
             let Some(stream) = parse_stream_header(&raw) else {
-                let detail = if raw.len() < STREAM_HEADER_LEN {
-                    format!("the file ends at offset {len}, inside the block at offset {pos}")
+                return Ok(Err(if raw.len() < STREAM_HEADER_LEN {
+                    Broken::ends(format!("the file ends at offset {len}, inside the block at offset {pos}"))
                 } else {
-                    format!("bad stream header at offset {stream_pos} in the block at offset {pos}")
-                };
-                return Ok(Err(detail));
+                    Broken::invalid(format!("bad stream header at offset {stream_pos} in the block at offset {pos}"))
+                }));
             };
             let body = stream_pos + STREAM_HEADER_LEN as u64;
             let Some(end) = body.checked_add(stream.length).filter(|end| *end <= len) else {
-                return Ok(Err(format!(
+                return Ok(Err(Broken::ends(format!(
                     "the file ends at offset {len}, inside a {} stream of the block at offset {pos}",
                     String::from_utf8_lossy(&stream.id)
-                )));
+                ))));
             };
             let wanted = matches!((header.kind, &stream.id), (BlockKind::Tape, b"RAID") | (BlockKind::Msci | BlockKind::Msls, b"MQCI"));
             if wanted && payload.is_none() {
@@ -396,10 +413,10 @@ impl<R: Read + Seek> Reader<'_, R> {
             }
             match mtf::next_stream_pos(stream_pos, stream.length) {
                 Some(next) if next > stream_pos => stream_pos = next,
-                _ => return Ok(Err(format!("stream chain loops in the block at offset {pos}"))),
+                _ => return Ok(Err(Broken::invalid(format!("stream chain loops in the block at offset {pos}")))),
             }
         }
-        Ok(Err(format!("the block at offset {pos} has too many streams")))
+        Ok(Err(Broken::invalid(format!("the block at offset {pos} has too many streams"))))
     }
 
     fn bytes(&mut self, offset: u64, len: usize) -> Result<Vec<u8>, ReadError> {

@@ -76,8 +76,10 @@ pub(crate) fn parse_scin(mqci: &[u8]) -> Result<Scin, ScinError> {
     if array4(mqci, 0) != Some(*b"SCIN") {
         return Err(ScinError::MissingTag);
     }
-    let declared = le_u32(mqci, offsets::LENGTH).and_then(|n| usize::try_from(n).ok()).unwrap_or(0);
-    let chunk = mqci.get(..declared).unwrap_or(mqci);
+    // The chunk's declared length bounds its fields; when it is missing or runs past what was read,
+    // the bytes at hand are the bound.
+    let declared = le_u32(mqci, offsets::LENGTH).and_then(|n| usize::try_from(n).ok());
+    let chunk = declared.and_then(|n| mqci.get(..n)).unwrap_or(mqci);
     if chunk.len() < offsets::MIN_FIXED_LEN {
         return Err(ScinError::TooShort(chunk.len()));
     }
