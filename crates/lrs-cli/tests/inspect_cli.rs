@@ -1,6 +1,8 @@
 //! `lrs inspect` as a user runs it: exit codes, the JSON contract, the tables, and a chain with a
 //! log removed from the middle. Fixture-based tests skip when `../shared` is absent.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;

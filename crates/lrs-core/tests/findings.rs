@@ -2,6 +2,8 @@
 //! with its severity and the facts its message must name. `every_code_is_triggered` checks that
 //! no code in `FindingCode::ALL` is left without a scenario.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

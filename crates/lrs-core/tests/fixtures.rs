@@ -2,6 +2,8 @@
 //! place, never copied here): every decoded value of `INVENTORY.md`, and the verdicts on the lab's
 //! restore chains. When `../shared` is absent these tests say they were skipped and pass.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::path::{Path, PathBuf};
 
 use lrs_core::backup::{

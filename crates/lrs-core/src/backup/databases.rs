@@ -1,7 +1,7 @@
 //! Groups the inspected backup sets by database and assembles each database's report: its plan,
 //! the rule checks, and the findings that span databases (several databases in one folder).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use super::discover::FoundFile;
@@ -33,12 +33,17 @@ pub(crate) fn plan_databases(reads: Vec<(FoundFile, FileRead)>, options: &Inspec
             });
         }
     }
-    let names: Vec<String> = groups.values().filter_map(|g| g.first()).map(|e| e.header.database_name.clone()).collect();
+    let mut name_counts: HashMap<String, usize> = HashMap::new();
+    for entries in groups.values() {
+        if let Some(first) = entries.first() {
+            *name_counts.entry(first.header.database_name.to_lowercase()).or_default() += 1;
+        }
+    }
     let mut reports = Vec::with_capacity(groups.len());
     for (key, entries) in groups {
         let Some(first) = entries.first() else { continue };
         let name = first.header.database_name.clone();
-        let shared_name = names.iter().filter(|n| n.eq_ignore_ascii_case(&name)).count() > 1;
+        let shared_name = name_counts.get(&name.to_lowercase()).copied().unwrap_or(0) > 1;
         let folder = folder_name(&name, shared_name.then_some(first.header.server.as_str()));
         let mut report = database_report(name, folder, &entries, options);
         report.findings.extend(shared_folder_findings(&key, &entries, &folders));
@@ -73,7 +78,13 @@ fn database_report(name: String, folder: String, entries: &[Entry], options: &In
         ));
     }
     let mut order: Vec<usize> = plan.sequence.clone();
-    let mut rest: Vec<usize> = (0..entries.len()).filter(|i| !plan.sequence.contains(i)).collect();
+    let mut in_sequence = vec![false; entries.len()];
+    for i in &plan.sequence {
+        if let Some(flag) = in_sequence.get_mut(*i) {
+            *flag = true;
+        }
+    }
+    let mut rest: Vec<usize> = (0..entries.len()).filter(|i| !in_sequence[*i]).collect();
     rest.sort_by(|a, b| {
         let (ha, hb) = (&entries[*a].header, &entries[*b].header);
         (ha.backup_start, &ha.path, ha.position).cmp(&(hb.backup_start, &hb.path, hb.position))

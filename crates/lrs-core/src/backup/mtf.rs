@@ -195,6 +195,7 @@ pub(crate) fn utf16_at(bytes: &[u8], offset: usize, len: usize) -> Option<String
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -7,7 +7,8 @@
 //! (whatever its DatabaseBackupLSN: a log taken during the full counts), each next one starting
 //! where the previous ended. Empty logs (FirstLSN == LastLSN) continue the chain.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
 
 use super::discover::FoundFile;
 use super::finding::{Finding, FindingCode};
@@ -83,10 +84,11 @@ pub(crate) fn plan_chain(entries: &[Entry]) -> ChainPlan {
 fn exclude_unusable(entries: &[Entry], plan: &mut ChainPlan) -> Vec<bool> {
     let mut usable = vec![true; entries.len()];
     let mut seen_copies: HashMap<(Guid, u16), usize> = HashMap::new();
+    let mut files_reported: HashSet<&Path> = HashSet::new();
     for (i, entry) in entries.iter().enumerate() {
         let h = &entry.header;
         let file = Some(h.path.clone());
-        let first_set_of_file = entries[..i].iter().all(|e| e.header.path != h.path);
+        let first_set_of_file = files_reported.insert(h.path.as_path());
         let reason = if entry.sets_in_file > 1 {
             first_set_of_file.then(|| Finding::error(
                 FindingCode::MultipleBackupSets,
@@ -154,7 +156,12 @@ fn media_sets(entries: &[Entry], usable: &[bool], kind: BackupKind, plan: &mut C
         let present: Vec<u16> = indices.iter().map(|i| entries[*i].header.family_sequence).collect();
         let complete = (1..=count).all(|seq| present.contains(&seq));
         if !complete {
-            let missing: Vec<String> = (1..=count).filter(|s| !present.contains(s)).map(|s| s.to_string()).collect();
+            // SQL Server writes at most 64 stripes; a damaged header may claim more, so list a few.
+            let mut missing: Vec<String> =
+                (1..=count).filter(|s| !present.contains(s)).take(8).map(|s| s.to_string()).collect();
+            if count as usize - present.len() > missing.len() {
+                missing.push("…".into());
+            }
             plan.findings.push(Finding::error(
                 FindingCode::IncompleteStripeSet,
                 Some(head.path.clone()),

@@ -33,7 +33,8 @@ pub const DEFAULT_BLOCK_SIZE: u32 = 1024;
 /// Smallest and largest `BACKUP ... WITH BLOCKSIZE`.
 pub const MIN_BLOCK_SIZE: u32 = 512;
 pub const MAX_BLOCK_SIZE: u32 = 65536;
-/// Log bytes a full or differential backup carries after its pages (the MQTL of its MSTL block).
+/// Log bytes a full or differential backup carries after its pages (the MQTL of its MSTL block);
+/// smaller backups carry at most their page size, which keeps fuzz seeds small.
 const LOG_TAIL_LEN: u64 = 64 * 1024;
 /// MTF software vendor id of SQL Server (`SoftwareVendorId` 4608).
 const VENDOR_SQL_SERVER: u16 = 0x1200;
@@ -496,7 +497,7 @@ fn emit_data(image: &mut Image, set: &SyntheticBackup, cursor: &mut SetCursor, b
         }
         block.stream(b"MQDA", MEDIA_VARIABLE | MEDIA_VAR_END, Body::Zeros(0));
         block.finish();
-        LOG_TAIL_LEN
+        LOG_TAIL_LEN.min(set.data_len)
     };
     let mut head = DblkBuf::new(592);
     head.u16(58, 1);
