@@ -159,7 +159,7 @@ fn media_sets(entries: &[Entry], usable: &[bool], kind: BackupKind, plan: &mut C
             // SQL Server writes at most 64 stripes; a damaged header may claim more, so list a few.
             let mut missing: Vec<String> =
                 (1..=count).filter(|s| !present.contains(s)).take(8).map(|s| s.to_string()).collect();
-            if count as usize - present.len() > missing.len() {
+            if usize::from(count).saturating_sub(present.len()) > missing.len() {
                 missing.push("…".into());
             }
             plan.findings.push(Finding::error(
