@@ -11,10 +11,14 @@ export type Finding = { severity: Severity, code: FindingCode,
  */
 file: string | null, 
 /**
- * What is wrong and what to do, in plain language.
+ * What is wrong and what to do, in plain language: `problem` then `fix`.
  */
 message: string, 
 /**
- * Only what to do, for a UI that shows the fix on its own.
+ * Only what is wrong, for a UI that shows the fix apart.
+ */
+problem: string, 
+/**
+ * Only what to do (empty for information that needs no action).
  */
 fix: string, };

@@ -66,16 +66,13 @@ function chainView(db: DatabaseReport): HTMLElement {
 }
 
 function findingView(finding: Finding): HTMLElement {
-  const problem = finding.fix && finding.message.endsWith(finding.fix)
-    ? finding.message.slice(0, -finding.fix.length).trim()
-    : finding.message;
   return h("li", { class: `finding ${finding.severity}`, testid: "finding", "data-code": finding.code, "data-severity": finding.severity },
     h("div", { class: "finding-head" },
       h("span", { class: "severity" }, finding.severity),
       h("code", { class: "finding-code" }, finding.code),
       finding.file ? h("span", { class: "finding-file mono" }, fileName(finding.file)) : null,
     ),
-    h("p", { class: "finding-message" }, problem),
+    h("p", { class: "finding-message" }, finding.problem),
     finding.fix ? h("p", { class: "finding-fix" }, h("strong", {}, "Fix: "), finding.fix) : null,
   );
 }

@@ -157,9 +157,11 @@ pub struct Finding {
     pub code: FindingCode,
     /// The file concerned, when there is one.
     pub file: Option<PathBuf>,
-    /// What is wrong and what to do, in plain language.
+    /// What is wrong and what to do, in plain language: `problem` then `fix`.
     pub message: String,
-    /// Only what to do, for a UI that shows the fix on its own.
+    /// Only what is wrong, for a UI that shows the fix apart.
+    pub problem: String,
+    /// Only what to do (empty for information that needs no action).
     pub fix: String,
 }
 
@@ -174,8 +176,8 @@ impl Finding {
     ) -> Self {
         let problem = problem.into();
         let fix = fix.into();
-        let message = if fix.is_empty() { problem } else { format!("{problem} {fix}") };
-        Finding { severity, code, file, message, fix }
+        let message = if fix.is_empty() { problem.clone() } else { format!("{problem} {fix}") };
+        Finding { severity, code, file, message, problem, fix }
     }
 
     pub fn error(code: FindingCode, file: Option<PathBuf>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
