@@ -58,7 +58,6 @@ impl From<tauri::Error> for UiError {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

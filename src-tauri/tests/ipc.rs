@@ -66,7 +66,8 @@ fn inspect_backups_reads_a_real_chain() {
 #[test]
 fn a_missing_folder_is_a_code_and_a_message() {
     let (app, window) = app();
-    let err = invoke(&app, &window, "inspect_backups", json!({"paths": ["/no/such/folder/anywhere"]})).expect_err("error");
+    let err =
+        invoke(&app, &window, "inspect_backups", json!({"paths": ["/no/such/folder/anywhere"]})).expect_err("error");
     assert_eq!(err["code"], "path_not_found", "{err}");
     assert!(err["message"].as_str().expect("message").contains("/no/such/folder/anywhere"));
     assert_eq!(err.as_object().expect("object").len(), 2, "only code and message: {err}");

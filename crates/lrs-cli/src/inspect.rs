@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use lrs_core::backup::{self, DatabaseReport, FileReport, Inspection, InspectOptions, Severity};
+use lrs_core::backup::{self, DatabaseReport, FileReport, InspectOptions, Inspection, Severity};
 
 /// Exit code when every database is restorable.
 const EXIT_CLEAN: u8 = 0;
@@ -101,7 +101,14 @@ fn write_database(out: &mut impl Write, db: &DatabaseReport) -> std::io::Result<
         writeln!(out, "  Findings:")?;
         for f in &db.findings {
             let file = f.file.as_ref().and_then(|p| p.file_name()).map(|n| format!("{}: ", n.to_string_lossy()));
-            writeln!(out, "    {:<8} {:<26} {}{}", severity_label(f.severity), f.code.as_str(), file.unwrap_or_default(), f.message)?;
+            writeln!(
+                out,
+                "    {:<8} {:<26} {}{}",
+                severity_label(f.severity),
+                f.code.as_str(),
+                file.unwrap_or_default(),
+                f.message
+            )?;
         }
     }
     writeln!(out)

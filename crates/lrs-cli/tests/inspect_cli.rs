@@ -42,15 +42,33 @@ fn restore_time_clean_json_has_the_contract_shape() {
     assert_eq!(db["name"], "RestoreTimeClean");
     assert_eq!(
         names(&db["restore_sequence"]),
-        ["RestoreTimeClean.bak", "RestoreTimeClean2.bak", "RestoreTimeClean2_1.trn", "RestoreTimeClean2_2.trn", "RestoreTimeClean2_3.trn"]
+        [
+            "RestoreTimeClean.bak",
+            "RestoreTimeClean2.bak",
+            "RestoreTimeClean2_1.trn",
+            "RestoreTimeClean2_2.trn",
+            "RestoreTimeClean2_3.trn"
+        ]
     );
     assert_eq!(db["last_backup_name"], "RestoreTimeClean2_3.log");
     assert!(db["findings"].as_array().unwrap().iter().all(|f| f["severity"] != "error"));
     let full = db["files"].as_array().unwrap().iter().find(|f| f["kind"] == "full").unwrap();
     for key in [
-        "path", "kind", "first_lsn", "last_lsn", "checkpoint_lsn", "database_backup_lsn", "has_checksum",
-        "family_sequence", "family_count", "server", "software_version", "backup_start", "backup_finish",
-        "backup_set_guid", "header_source",
+        "path",
+        "kind",
+        "first_lsn",
+        "last_lsn",
+        "checkpoint_lsn",
+        "database_backup_lsn",
+        "has_checksum",
+        "family_sequence",
+        "family_count",
+        "server",
+        "software_version",
+        "backup_start",
+        "backup_finish",
+        "backup_set_guid",
+        "header_source",
     ] {
         assert!(full.get(key).is_some(), "file field {key} missing");
     }
@@ -73,13 +91,15 @@ fn a_log_removed_from_the_middle_names_the_missing_lsn_range() {
     for entry in std::fs::read_dir(&lab).unwrap() {
         let path = entry.unwrap().path();
         if path.file_name().unwrap() != "RestoreTimeClean2_2.trn" {
-            std::os::unix::fs::symlink(path.canonicalize().unwrap(), scratch.path().join(path.file_name().unwrap())).unwrap();
+            std::os::unix::fs::symlink(path.canonicalize().unwrap(), scratch.path().join(path.file_name().unwrap()))
+                .unwrap();
         }
     }
     let out = lrs().args(["inspect", "--json"]).arg(scratch.path()).assert().code(1);
     let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let db = &json["databases"][0];
-    let gap = db["findings"].as_array().unwrap().iter().find(|f| f["code"] == "LogChainGap").expect("a LogChainGap finding");
+    let gap =
+        db["findings"].as_array().unwrap().iter().find(|f| f["code"] == "LogChainGap").expect("a LogChainGap finding");
     assert_eq!(gap["severity"], "error");
     let message = gap["message"].as_str().unwrap();
     // RestoreTimeClean2_1 ends at 25000000020000001; RestoreTimeClean2_3 starts at 25000000021000001.
@@ -127,6 +147,7 @@ fn autocomplete_last_backup_before_the_end_is_an_error() {
         .assert()
         .code(1);
     let json: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    let codes: Vec<&str> = json["databases"][0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
+    let codes: Vec<&str> =
+        json["databases"][0]["findings"].as_array().unwrap().iter().map(|f| f["code"].as_str().unwrap()).collect();
     assert!(codes.contains(&"FilesAfterLastBackup"), "{codes:?}");
 }

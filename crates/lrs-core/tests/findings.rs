@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use lrs_core::backup::writer::{striped, write_sets, SyntheticBackup};
 use lrs_core::backup::{
-    inspect, BackupKind, Finding, FindingCode, FileRole, InspectOptions, Inspection, Lsn, Severity, SoftwareVersion,
+    inspect, BackupKind, FileRole, Finding, FindingCode, InspectOptions, Inspection, Lsn, Severity, SoftwareVersion,
 };
 use tempfile::TempDir;
 
@@ -142,7 +142,10 @@ fn scenario_complete_stripes_are_one_full() {
     s.write("log.log", &SyntheticBackup::log_after(&full));
     let result = s.inspect();
     let db = &result.databases[0];
-    assert_eq!(db.restore_sequence.iter().map(|p| file_name(p)).collect::<Vec<_>>(), ["full_1.bak", "full_2.bak", "full_3.bak", "log.log"]);
+    assert_eq!(
+        db.restore_sequence.iter().map(|p| file_name(p)).collect::<Vec<_>>(),
+        ["full_1.bak", "full_2.bak", "full_3.bak", "log.log"]
+    );
     assert!(result.is_clean(), "{:#?}", db.findings);
 }
 
@@ -273,7 +276,8 @@ fn scenario_reserved_keyword() -> Inspection {
     s.write("full.bak", &SyntheticBackup::full("NightlyBackup"));
     s.options.container = Some("sql-backups".into());
     let result = s.inspect();
-    let findings: Vec<_> = all_findings(&result).into_iter().filter(|f| f.code == FindingCode::ReservedKeywordInName).collect();
+    let findings: Vec<_> =
+        all_findings(&result).into_iter().filter(|f| f.code == FindingCode::ReservedKeywordInName).collect();
     assert_eq!(findings.len(), 2);
     assert!(findings.iter().any(|f| f.severity == Severity::Error && f.message.contains("sql-backups")));
     assert!(findings.iter().any(|f| f.severity == Severity::Warning && f.message.contains("NightlyBackup")));

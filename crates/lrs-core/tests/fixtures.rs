@@ -115,7 +115,13 @@ fn restore_time_clean_plans_full_diff_and_the_three_later_logs() {
         assert_eq!(db.name, "RestoreTimeClean");
         assert_eq!(
             file_names(&db.restore_sequence),
-            ["RestoreTimeClean.bak", "RestoreTimeClean2.bak", "RestoreTimeClean2_1.trn", "RestoreTimeClean2_2.trn", "RestoreTimeClean2_3.trn"]
+            [
+                "RestoreTimeClean.bak",
+                "RestoreTimeClean2.bak",
+                "RestoreTimeClean2_1.trn",
+                "RestoreTimeClean2_2.trn",
+                "RestoreTimeClean2_3.trn"
+            ]
         );
         assert_eq!(db.last_backup_name.as_deref(), Some("RestoreTimeClean2_3.log"));
         assert!(db.restorable && !db.has_errors(), "{:?}", db.findings);
@@ -127,16 +133,27 @@ fn restore_time_clean_plans_full_diff_and_the_three_later_logs() {
 fn lab_chains_get_the_expected_verdicts() {
     // (folder, expected restore sequence, restorable)
     let cases: [(&str, &[&str], bool); 6] = [
-        ("appveyor-lab/sql2008-backups/StopAt", &["StopAt.bak", "StopAt_1.trn", "StopAt_2.trn", "StopAt_21.trn", "StopAt_23.trn"], true),
+        (
+            "appveyor-lab/sql2008-backups/StopAt",
+            &["StopAt.bak", "StopAt_1.trn", "StopAt_2.trn", "StopAt_21.trn", "StopAt_23.trn"],
+            true,
+        ),
         ("appveyor-lab/DoubleDiffing", &["difftest-full.bak", "difftest-diff2.bak"], true),
         ("appveyor-lab/OlaMsFilter/Simple", &["test_FULL_20160629_141320.bak", "test_LOG_20160629_141330.trn"], true),
         ("appveyor-lab/OlaMsFilter/complex", &["test_FULL_20160629_142200.bak", "test_DIFF_20160629_142800.bak"], true),
         (
             "appveyor-lab/sql2008-backups/Cube_Query_History",
-            &["SQL2008_Cube_Query_History_FULL_20170518_041737.bak", "SQL2008_Cube_Query_History_DIFF_20170518_041826.bak"],
+            &[
+                "SQL2008_Cube_Query_History_FULL_20170518_041737.bak",
+                "SQL2008_Cube_Query_History_DIFF_20170518_041826.bak",
+            ],
             true,
         ),
-        ("appveyor-lab/sql2008-backups/RestoreTimeStripe", &["RestoreTimeStripe2.bak", "RestoreTimeStripe2a.bak"], false),
+        (
+            "appveyor-lab/sql2008-backups/RestoreTimeStripe",
+            &["RestoreTimeStripe2.bak", "RestoreTimeStripe2a.bak"],
+            false,
+        ),
     ];
     for (folder, sequence, restorable) in cases {
         let Some(result) = inspect_dir(folder) else { return };
@@ -196,7 +213,9 @@ fn media_password_is_detected() {
 
 #[test]
 fn sql2005_and_2025_sources_are_warned_about() {
-    for (folder, version) in [("xandelima-MVCNorthwind", "9.0.1399"), ("mariamahmed080802-cpu-Chinook_Analysis", "17.0.1050")] {
+    for (folder, version) in
+        [("xandelima-MVCNorthwind", "9.0.1399"), ("mariamahmed080802-cpu-Chinook_Analysis", "17.0.1050")]
+    {
         let Some(result) = inspect_dir(folder) else { return };
         let db = &result.databases[0];
         assert_eq!(db.files[0].header.software_version.to_string(), version);

@@ -114,12 +114,8 @@ fn database_report(name: String, folder: String, entries: &[Entry], options: &In
 
 /// One finding that lists the valid backups the sequence does not need.
 fn not_needed_finding(entries: &[Entry], roles: &[FileRole]) -> Option<Finding> {
-    let unused: Vec<_> = entries
-        .iter()
-        .zip(roles)
-        .filter(|(_, role)| **role == FileRole::NotNeeded)
-        .map(|(e, _)| &e.header)
-        .collect();
+    let unused: Vec<_> =
+        entries.iter().zip(roles).filter(|(_, role)| **role == FileRole::NotNeeded).map(|(e, _)| &e.header).collect();
     let first = unused.first()?;
     Some(Finding::info(
         FindingCode::NotInRestoreSequence,

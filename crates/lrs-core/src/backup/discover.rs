@@ -48,7 +48,8 @@ fn walk_folder(root: &Path, files: &mut Vec<FoundFile>) -> Result<(), InspectErr
     for entry in walker {
         let entry = entry.map_err(|err| {
             let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
-            let source = err.into_io_error().unwrap_or_else(|| std::io::Error::other("folder loop through a symbolic link"));
+            let source =
+                err.into_io_error().unwrap_or_else(|| std::io::Error::other("folder loop through a symbolic link"));
             InspectError::Open { path, source }
         })?;
         if !entry.file_type().is_file() {

@@ -184,7 +184,12 @@ impl Finding {
         Finding::new(Severity::Error, code, file, problem, fix)
     }
 
-    pub fn warning(code: FindingCode, file: Option<PathBuf>, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+    pub fn warning(
+        code: FindingCode,
+        file: Option<PathBuf>,
+        problem: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
         Finding::new(Severity::Warning, code, file, problem, fix)
     }
 

@@ -115,7 +115,8 @@ impl Serialize for BackupTime {
 impl<'de> Deserialize<'de> for BackupTime {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        parse_backup_time(&text).ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a YYYY-MM-DDTHH:MM:SS time")))
+        parse_backup_time(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a YYYY-MM-DDTHH:MM:SS time")))
     }
 }
 
@@ -322,9 +323,8 @@ mod tests {
 
     #[test]
     fn guid_prints_like_sql_server_and_parses_back() {
-        let guid = Guid([
-            0x0d, 0xe5, 0xf3, 0x5a, 0x34, 0x12, 0x78, 0x56, 0x9a, 0xbc, 0xde, 0xf0, 0x01, 0x02, 0x03, 0x04,
-        ]);
+        let guid =
+            Guid([0x0d, 0xe5, 0xf3, 0x5a, 0x34, 0x12, 0x78, 0x56, 0x9a, 0xbc, 0xde, 0xf0, 0x01, 0x02, 0x03, 0x04]);
         let text = guid.to_string();
         assert_eq!(text, "5AF3E50D-1234-5678-9ABC-DEF001020304");
         assert_eq!(parse_guid(&text), Some(guid));

@@ -150,9 +150,6 @@ mod tests {
         assert_eq!(Lsn::from_le_bytes(lsn.to_le_bytes()), lsn);
         assert!(Lsn::new(25, 62, 170) < Lsn::new(25, 153, 1));
         assert!(Lsn::new(24, 999, 9) < Lsn::new(25, 0, 0));
-        assert_eq!(
-            Lsn::from_le_bytes([0x19, 0, 0, 0, 0x3e, 0, 0, 0, 0xaa, 0]),
-            Lsn::new(25, 62, 170)
-        );
+        assert_eq!(Lsn::from_le_bytes([0x19, 0, 0, 0, 0x3e, 0, 0, 0, 0xaa, 0]), Lsn::new(25, 62, 170));
     }
 }

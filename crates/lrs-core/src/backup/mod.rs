@@ -26,8 +26,8 @@ pub use finding::{Finding, FindingCode, Severity};
 pub use header::{BackupHeader, BackupKind, BackupTime, ContainerKind, Guid, HeaderSource, SoftwareVersion};
 pub use lsn::Lsn;
 pub use reader::{read_backup, read_backup_file, FileRead, ReadError};
-pub use rules::{has_reserved_keyword, upload_name};
 pub use report::{DatabaseReport, FileReport, FileRole, Inspection, UnreadableFile};
+pub use rules::{has_reserved_keyword, upload_name};
 
 /// Choices that change what inspection checks.
 #[derive(Clone, Debug, Default)]

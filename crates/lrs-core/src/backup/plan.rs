@@ -114,7 +114,10 @@ fn exclude_unusable(entries: &[Entry], plan: &mut ChainPlan) -> Vec<bool> {
             Some(Finding::warning(
                 FindingCode::UnsupportedBackupKind,
                 file,
-                format!("{} is a file, filegroup or partial backup; LRS restores only full, differential and log backups.", name(h)),
+                format!(
+                    "{} is a file, filegroup or partial backup; LRS restores only full, differential and log backups.",
+                    name(h)
+                ),
                 "Leave it out of the upload; take a full database backup instead.",
             ))
         } else {
@@ -190,7 +193,8 @@ fn latest<'a>(entries: &[Entry], sets: &'a [MediaSet], accept: impl Fn(&MediaSet
 }
 
 fn is_based_on(diff: &BackupHeader, full_checkpoint: Lsn, full_guid: Guid) -> bool {
-    diff.database_backup_lsn == full_checkpoint && (diff.differential_base_guid.is_nil() || diff.differential_base_guid == full_guid)
+    diff.database_backup_lsn == full_checkpoint
+        && (diff.differential_base_guid.is_nil() || diff.differential_base_guid == full_guid)
 }
 
 fn diff_based_on_other_full(diff: &BackupHeader, full: &BackupHeader) -> Finding {

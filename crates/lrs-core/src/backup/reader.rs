@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 use super::finding::FindingCode;
 use super::header::{BackupHeader, ContainerKind, Guid, HeaderSource};
 use super::mtf::{
-    self, le_u16, parse_block_header, parse_stream_header, BlockHeader, BlockKind, BLOCK_ALIGN,
-    DBLK_HEADER_LEN, STREAM_HEADER_LEN,
+    self, le_u16, parse_block_header, parse_stream_header, BlockHeader, BlockKind, BLOCK_ALIGN, DBLK_HEADER_LEN,
+    STREAM_HEADER_LEN,
 };
 use super::scin::{parse_scin, Scin};
 
@@ -175,11 +175,18 @@ impl<R: Read + Seek> Reader<'_, R> {
         let media = parse_media(&tape);
         let (first_set, data_pos) = self.read_head(tape.next)?;
         let tail = self.read_tail(data_pos)?;
-        let last_position = tail.last_set_number.unwrap_or(first_set.start.position);
-        let sets = if last_position > first_set.start.position || tail.more_sets_after_trailer {
-            self.walk_all_sets(tape.next, first_set, tail.trailer)?
-        } else {
+        // The trailer found from the end belongs to the first set only when the file is complete,
+        // its last ESET names the first set, and the trailer agrees with the head copy. Otherwise
+        // (several sets, or a cut that may fall in any set) the chain is walked set by set.
+        let first_position = first_set.start.position;
+        let single_set = tail.truncation.is_none()
+            && !tail.more_sets_after_trailer
+            && tail.last_set_number.is_some_and(|last| last <= first_position)
+            && matches!((&tail.trailer, &first_set.head), (Some(t), Some(h)) if same_backup(t, h));
+        let sets = if single_set {
             vec![SetParts { trailer: tail.trailer, ..first_set }]
+        } else {
+            self.walk_all_sets(tape.next, first_set)?
         };
         let headers = sets.iter().filter_map(|parts| self.to_header(&media, parts)).collect::<Vec<_>>();
         if headers.is_empty() {
@@ -220,21 +227,24 @@ impl<R: Read + Seek> Reader<'_, R> {
     fn read_tail(&mut self, head_end: u64) -> Result<Tail, ReadError> {
         let mut tail = Tail::default();
         let Some(msls) = self.find_last_trailer(head_end)? else {
-            tail.truncation = Some("the trailer (MSLS block) that SQL Server writes when the backup ends is missing".into());
+            tail.truncation =
+                Some("the trailer (MSLS block) that SQL Server writes when the backup ends is missing".into());
             return Ok(tail);
         };
         tail.trailer = Some(self.scin_of(&msls)?);
         let mut pos = msls.next;
-        let mut saw_eset = false;
+        let mut esets = 0;
+        let mut last_kind = BlockKind::Msls;
         for _ in 0..MAX_WALK_BLOCKS {
             if pos == self.src.len {
                 break;
             }
             match self.visit(pos)? {
                 Ok(block) => {
+                    last_kind = block.header.kind;
                     match block.header.kind {
                         BlockKind::Eset => {
-                            saw_eset = true;
+                            esets += 1;
                             tail.last_set_number = parse_eset_set_number(&block).or(tail.last_set_number);
                         }
                         BlockKind::Sset => {
@@ -250,8 +260,9 @@ impl<R: Read + Seek> Reader<'_, R> {
                 }
             }
         }
-        if !saw_eset {
-            tail.truncation = Some("the end-of-set block (ESET) after the trailer is missing".into());
+        // SQL Server ends every set with ESET, ESET and a soft filemark (SFMB).
+        if esets < 2 || last_kind != BlockKind::Sfmb {
+            tail.truncation = Some("the end-of-set blocks (ESET, ESET, SFMB) after the trailer are missing".into());
         }
         Ok(tail)
     }
@@ -280,7 +291,7 @@ impl<R: Read + Seek> Reader<'_, R> {
     }
 
     /// Walks the whole chain of a file that holds several backup sets, skipping data streams.
-    fn walk_all_sets(&mut self, mut pos: u64, first: SetParts, last_trailer: Option<Scin>) -> Result<Vec<SetParts>, ReadError> {
+    fn walk_all_sets(&mut self, mut pos: u64, first: SetParts) -> Result<Vec<SetParts>, ReadError> {
         let mut sets: Vec<SetParts> = Vec::new();
         let mut current: Option<SetParts> = None;
         for _ in 0..MAX_WALK_BLOCKS {
@@ -309,14 +320,16 @@ impl<R: Read + Seek> Reader<'_, R> {
         }
         sets.extend(current.take());
         if sets.is_empty() {
-            return Ok(vec![SetParts { trailer: last_trailer, ..first }]);
+            return Ok(vec![first]);
         }
         Ok(sets)
     }
 
     fn scin_of(&self, block: &Visited) -> Result<Scin, ReadError> {
         let Some(payload) = block.payload.as_deref() else {
-            return Err(self.not_a_backup(&format!("the SQL Server header block at offset {} has no MQCI stream", block.pos)));
+            return Err(
+                self.not_a_backup(&format!("the SQL Server header block at offset {} has no MQCI stream", block.pos))
+            );
         };
         parse_scin(payload).map_err(|e| self.not_a_backup(&format!("{e} (block at offset {})", block.pos)))
     }
@@ -365,10 +378,14 @@ impl<R: Read + Seek> Reader<'_, R> {
         let len = self.src.len;
         let header_bytes = self.bytes(pos, DBLK_HEADER_LEN)?;
         if header_bytes.len() < DBLK_HEADER_LEN {
-            return Ok(Err(Broken::ends(format!("the file ends at offset {len}, inside the block expected at offset {pos}"))));
+            return Ok(Err(Broken::ends(format!(
+                "the file ends at offset {len}, inside the block expected at offset {pos}"
+            ))));
         }
         let Some(header) = parse_block_header(&header_bytes) else {
-            return Ok(Err(Broken::invalid(format!("no valid block header at offset {pos} (unknown type or checksum mismatch)"))));
+            return Ok(Err(Broken::invalid(format!(
+                "no valid block header at offset {pos} (unknown type or checksum mismatch)"
+            ))));
         };
         let first_event = u64::from(header.first_event);
         if first_event < DBLK_HEADER_LEN as u64 {
@@ -403,7 +420,10 @@ impl<R: Read + Seek> Reader<'_, R> {
                     String::from_utf8_lossy(&stream.id)
                 ))));
             };
-            let wanted = matches!((header.kind, &stream.id), (BlockKind::Tape, b"RAID") | (BlockKind::Msci | BlockKind::Msls, b"MQCI"));
+            let wanted = matches!(
+                (header.kind, &stream.id),
+                (BlockKind::Tape, b"RAID") | (BlockKind::Msci | BlockKind::Msls, b"MQCI")
+            );
             if wanted && payload.is_none() {
                 let take = usize::try_from(stream.length.min(MQCI_READ_LIMIT)).unwrap_or(0);
                 payload = Some(self.bytes(body, take)?);
@@ -430,6 +450,14 @@ impl<R: Read + Seek> Reader<'_, R> {
     fn truncated(&self, detail: &str) -> ReadError {
         ReadError::Truncated { path: self.path.to_path_buf(), detail: detail.to_string() }
     }
+}
+
+/// True when two copies of the SQL header describe the same backup. The head copy's LSNs may be
+/// provisional, so they are not compared.
+fn same_backup(trailer: &Scin, head: &Scin) -> bool {
+    trailer.kind == head.kind
+        && trailer.backup_start == head.backup_start
+        && trailer.database_name == head.database_name
 }
 
 /// What the walk from the trailer to the end found.

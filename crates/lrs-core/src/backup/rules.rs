@@ -51,7 +51,8 @@ pub(crate) fn sequence_rules(sequence: &[&Entry]) -> Vec<Finding> {
             "Take the backups again WITH CHECKSUM if you can (BACKUP ... WITH CHECKSUM).",
         ));
     }
-    let trn: Vec<&BackupHeader> = headers.iter().copied().filter(|h| extension_of(&h.path).as_deref() == Some("trn")).collect();
+    let trn: Vec<&BackupHeader> =
+        headers.iter().copied().filter(|h| extension_of(&h.path).as_deref() == Some("trn")).collect();
     if let Some(first) = trn.first() {
         findings.push(Finding::warning(
             FindingCode::ExtensionRenamed,

@@ -9,10 +9,6 @@ use super::mtf::{array, array4, decode_date, le_u16, le_u32, le_u64, utf16_at};
 
 /// Flag bit: the backup was taken WITH CHECKSUM.
 pub(crate) const FLAG_CHECKSUM: u32 = 0x10;
-/// Flag bit: differential backup.
-pub(crate) const FLAG_DIFFERENTIAL: u32 = 0x800;
-/// Flag bit seen in every backup.
-pub(crate) const FLAG_ALWAYS: u32 = 0x200;
 
 /// Field offsets from the `SCIN` tag.
 pub(crate) mod offsets {

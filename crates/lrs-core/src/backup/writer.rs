@@ -22,9 +22,9 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use self::blocks::{
-    soft_filemark, Body, BlockOut, Dblk, DblkBuf, Image, MEDIA_CHECKSUMMED, MEDIA_VARIABLE, MEDIA_VAR_END,
+    soft_filemark, BlockOut, Body, Dblk, DblkBuf, Image, MEDIA_CHECKSUMMED, MEDIA_VARIABLE, MEDIA_VAR_END,
 };
-use self::sql_header::{derive_guid, mtf_date, mqci, HeaderCopy};
+use self::sql_header::{derive_guid, mqci, mtf_date, HeaderCopy};
 use super::header::{BackupKind, BackupTime, Guid, SoftwareVersion};
 use super::lsn::Lsn;
 
@@ -463,7 +463,6 @@ fn emit_volb(image: &mut Image, set: &SyntheticBackup, cursor: &mut SetCursor, b
     BlockOut::begin(image, block_size, head.seal(&dblk)).finish();
 }
 
-#[allow(clippy::too_many_arguments)]
 fn emit_config(
     image: &mut Image,
     set: &SyntheticBackup,

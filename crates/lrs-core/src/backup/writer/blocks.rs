@@ -88,8 +88,7 @@ impl Image {
         }
         let file = out.into_inner().map_err(|err| err.into_error())?;
         // A trailing hole is not materialized by seeking alone.
-        file.set_len(self.len)?;
-        file.sync_all()
+        file.set_len(self.len)
     }
 }
 

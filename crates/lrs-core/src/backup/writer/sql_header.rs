@@ -172,7 +172,8 @@ fn first4(guid: &Guid) -> [u8; 4] {
 
 /// A deterministic version-4-shaped GUID from a seed and a salt (FNV-1a, then splitmix64).
 pub(super) fn derive_guid(seed: &[u8], salt: u64) -> Guid {
-    let mut state = seed.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
+    let mut state =
+        seed.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3));
     state ^= salt.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     let mut next = || {
         state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);

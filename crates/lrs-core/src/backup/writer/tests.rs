@@ -151,7 +151,10 @@ fn block_sequence_is_the_reference_one() {
         ["TAPE", "SFMB", "SSET", "VOLB", "MSCI", "MSDA", "MSTL", "MSTL", "MSLS", "SFMB", "ESET", "ESET", "SFMB"]
     );
     let log = walk(&small(BackupKind::Log).to_bytes());
-    assert_eq!(kinds(&log), ["TAPE", "SFMB", "SSET", "VOLB", "MSCI", "MSTL", "MSTL", "MSLS", "SFMB", "ESET", "ESET", "SFMB"]);
+    assert_eq!(
+        kinds(&log),
+        ["TAPE", "SFMB", "SSET", "VOLB", "MSCI", "MSTL", "MSTL", "MSLS", "SFMB", "ESET", "ESET", "SFMB"]
+    );
     let empty_log = SyntheticBackup { data_len: 0, ..small(BackupKind::Log) };
     let blocks = walk(&empty_log.to_bytes());
     let first_mstl = find(&blocks, "MSTL");
@@ -446,7 +449,8 @@ fn same_shape_as_real_sql_server_files() {
 
 #[test]
 fn checksummed_data_blocks_match_a_real_with_checksum_backup() {
-    let relative = "appveyor-lab/sql2008-backups/Cube_Query_History/FULL/SQL2008_Cube_Query_History_FULL_20170518_041737.bak";
+    let relative =
+        "appveyor-lab/sql2008-backups/Cube_Query_History/FULL/SQL2008_Cube_Query_History_FULL_20170518_041737.bak";
     let Some(real) = fixture(relative) else { return };
     let real = walk(&real);
     let ours = walk(&small(BackupKind::Full).to_bytes());
