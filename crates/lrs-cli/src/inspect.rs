@@ -1,7 +1,8 @@
 //! `lrs inspect`: renders an inspection as a table per database, or as the JSON contract.
 
+use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use lrs_core::backup::{self, DatabaseReport, FileReport, InspectOptions, Inspection, Severity};
@@ -56,6 +57,12 @@ fn write_json(out: &mut impl Write, inspection: &Inspection) -> std::io::Result<
 }
 
 fn write_tables(out: &mut impl Write, inspection: &Inspection) -> std::io::Result<()> {
+    if inspection.databases.is_empty() && inspection.unreadable.is_empty() {
+        return writeln!(
+            out,
+            "No backup files were found there: name the folder that holds the .bak, .diff and .trn/.log files."
+        );
+    }
     for db in &inspection.databases {
         write_database(out, db)?;
     }
@@ -81,7 +88,9 @@ fn write_database(out: &mut impl Write, db: &DatabaseReport) -> std::io::Result<
     let server = db.files.first().map(|f| f.header.server.as_str()).unwrap_or("");
     let verdict = if db.restorable { "restorable" } else { "NOT restorable" };
     writeln!(out, "Database {} (server {server}): {verdict}; upload folder '{}'", db.name, db.folder)?;
-    let rows: Vec<[String; 7]> = db.files.iter().enumerate().map(|(i, f)| file_row(db, i, f)).collect();
+    let steps: HashMap<&Path, usize> =
+        db.restore_sequence.iter().enumerate().map(|(i, p)| (p.as_path(), i + 1)).collect();
+    let rows: Vec<[String; 7]> = db.files.iter().enumerate().map(|(i, f)| file_row(&steps, i, f)).collect();
     let headings = ["#", "FILE", "KIND", "FIRST LSN", "LAST LSN", "CHECKSUM", "ROLE"].map(String::from);
     let mut widths = headings.clone().map(|h| h.len());
     for row in &rows {
@@ -114,9 +123,9 @@ fn write_database(out: &mut impl Write, db: &DatabaseReport) -> std::io::Result<
     writeln!(out)
 }
 
-fn file_row(db: &DatabaseReport, index: usize, f: &FileReport) -> [String; 7] {
+fn file_row(steps: &HashMap<&Path, usize>, index: usize, f: &FileReport) -> [String; 7] {
     let h = &f.header;
-    let step = db.restore_sequence.iter().position(|p| *p == h.path).map(|s| (s + 1).to_string());
+    let step = f.role.in_sequence().then(|| steps.get(h.path.as_path())).flatten().map(ToString::to_string);
     [
         step.unwrap_or_else(|| "-".into()),
         h.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| index.to_string()),

@@ -139,6 +139,14 @@ fn usage_errors_and_missing_paths_exit_2_with_a_clear_message() {
 }
 
 #[test]
+fn an_empty_folder_is_not_a_clean_result() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = lrs().arg("inspect").arg(scratch.path()).assert().code(1);
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(text.contains("No backup files were found"), "{text}");
+}
+
+#[test]
 fn autocomplete_last_backup_before_the_end_is_an_error() {
     let Some(dir) = fixtures() else { return };
     let out = lrs()

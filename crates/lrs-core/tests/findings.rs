@@ -368,6 +368,111 @@ fn scenario_unsupported_kind() -> Inspection {
     result
 }
 
+fn scenario_cannot_read_file() -> Inspection {
+    let s = Scenario::new();
+    s.write("full.bak", &SyntheticBackup::full("Sales"));
+    std::os::unix::fs::symlink(s.dir.path().join("gone.bak"), s.path("broken-link.bak")).unwrap();
+    let result = s.inspect();
+    assert_eq!(result.databases.len(), 1, "the rest is still inspected");
+    assert_eq!(result.unreadable.len(), 1);
+    assert_eq!(result.unreadable[0].code, FindingCode::CannotReadFile);
+    assert!(result.unreadable[0].reason.contains("broken-link.bak"), "{}", result.unreadable[0].reason);
+    assert!(!result.is_clean());
+    result
+}
+
+#[test]
+fn cannot_read_file() {
+    scenario_cannot_read_file();
+}
+
+#[test]
+fn a_copy_only_full_does_not_hide_the_chain_of_the_previous_full() {
+    // F1, then F2 (COPY_ONLY: no diff builds on it), then D1 based on F1, then logs after D1.
+    let s = Scenario::new();
+    let f1 = SyntheticBackup::full("Sales");
+    let d1 = SyntheticBackup::diff_of(&f1);
+    let mut f2 = SyntheticBackup::full("Sales");
+    f2.backup_set_guid = lrs_core::backup::Guid([5; 16]);
+    f2.first_lsn = Lsn::new(f1.last_lsn.vlf, f1.last_lsn.block + 100, 1);
+    f2.checkpoint_lsn = f2.first_lsn;
+    f2.last_lsn = Lsn::new(f2.first_lsn.vlf, f2.first_lsn.block + 50, 1);
+    f2.database_backup_lsn = f1.checkpoint_lsn;
+    assert!(f2.checkpoint_lsn < d1.checkpoint_lsn && f2.checkpoint_lsn > f1.checkpoint_lsn);
+    let log = SyntheticBackup::log_after(&d1);
+    s.write("f1.bak", &f1);
+    s.write("f2_copy_only.bak", &f2);
+    s.write("d1.bak", &d1);
+    s.write("log.log", &log);
+    let result = s.inspect();
+    let db = &result.databases[0];
+    assert_eq!(db.restore_sequence.iter().map(|p| file_name(p)).collect::<Vec<_>>(), ["f1.bak", "d1.bak", "log.log"]);
+    assert!(result.is_clean(), "{:#?}", db.findings);
+}
+
+#[test]
+fn one_database_across_servers_and_two_databases_with_one_name() {
+    let s = Scenario::new();
+    // An availability group: the full on one replica, the log on the other. Same family GUID.
+    let full = SyntheticBackup::full("Sales");
+    let mut log = SyntheticBackup::log_after(&full);
+    log.server = "REPLICA02\\SQL2019".into();
+    s.write("sales_full.bak", &full);
+    s.write("sales_log.log", &log);
+    // A database dropped and created again under another family GUID, elsewhere.
+    let mut other = SyntheticBackup::full("Sales");
+    other.family_guid = lrs_core::backup::Guid([3; 16]);
+    other.backup_set_guid = lrs_core::backup::Guid([4; 16]);
+    s.write("other/sales_full.bak", &other);
+    let result = s.inspect();
+    assert_eq!(result.databases.len(), 2, "{:#?}", result.databases.iter().map(|d| &d.folder).collect::<Vec<_>>());
+    let folders: BTreeSet<&str> = result.databases.iter().map(|d| d.folder.as_str()).collect();
+    assert_eq!(folders.len(), 2, "two databases named Sales get distinct folders: {folders:?}");
+    assert!(folders.iter().all(|f| f.starts_with("Sales-")), "{folders:?}");
+    let chain =
+        result.databases.iter().find(|d| d.restore_sequence.len() == 2).expect("the AG database has full + log");
+    assert!(!chain.findings.iter().any(|f| f.code == FindingCode::MultipleDatabasesInFolder));
+}
+
+#[test]
+fn the_last_backup_is_checked_only_in_the_database_that_has_it() {
+    let mut s = Scenario::new();
+    let (full, logs) = chain("Sales", 2);
+    s.write("sales/full.bak", &full);
+    s.write("sales/sales_log1.log", &logs[0]);
+    s.write("sales/sales_log2.log", &logs[1]);
+    s.write("hr/hr_full.bak", &SyntheticBackup::full("HR"));
+    s.options.last_backup_name = Some("sales_log2.log".into());
+    let result = s.inspect();
+    assert!(result.is_clean(), "{:#?}", all_findings(&result));
+}
+
+#[test]
+fn autocomplete_counts_later_files_outside_the_sequence() {
+    let mut s = Scenario::new();
+    let (full, logs) = chain("Sales", 3);
+    s.write("full.bak", &full);
+    s.write("log0.log", &logs[0]);
+    s.write("log2.log", &logs[2]); // after a gap: not in the sequence, but in the folder
+    s.options.last_backup_name = Some("log0.log".into());
+    let result = s.inspect();
+    let after = find(&result, FindingCode::FilesAfterLastBackup);
+    assert!(after.message.contains("log2.log"), "{}", after.message);
+}
+
+#[test]
+fn no_full_backup_mentions_compressed_files_beside_it() {
+    let s = Scenario::new();
+    let (_, logs) = chain("Sales", 1);
+    s.write("log0.trn", &logs[0]);
+    let mut bytes = b"MSSQLBAK".to_vec();
+    bytes.extend_from_slice(&[0u8; 1024]);
+    std::fs::write(s.path("sales_full_compressed.bak"), bytes).unwrap();
+    let result = s.inspect();
+    let finding = find(&result, FindingCode::NoFullBackup);
+    assert!(finding.message.contains("sales_full_compressed.bak"), "{}", finding.message);
+}
+
 #[test]
 fn log_chain_gap_names_the_missing_range() {
     scenario_log_chain_gap();
@@ -492,6 +597,7 @@ fn every_code_is_triggered() {
         scenario_duplicate(),
         scenario_not_needed_and_last_not_log(),
         scenario_unsupported_kind(),
+        scenario_cannot_read_file(),
     ];
     let mut seen = BTreeSet::new();
     for result in &results {

@@ -35,6 +35,7 @@ fn expected(set: &SyntheticBackup, path: &Path, position: u16, file_size: u64) -
         backup_set_guid: set.backup_set_guid,
         differential_base_guid: set.differential_base_guid,
         media_set_id: set.media_set_id,
+        family_guid: set.family_guid,
         family_count: set.family_count,
         family_sequence: set.family_sequence,
         password_protected: set.password_protected,

@@ -31,7 +31,12 @@ backup_size: number, backup_set_guid: string,
 /**
  * For a diff or log: the backup set GUID of the full backup it is based on; nil for the first full.
  */
-differential_base_guid: string, media_set_id: string, family_count: number, family_sequence: number, 
+differential_base_guid: string, media_set_id: string, 
+/**
+ * Constant for one database across its backups, and new when a database is dropped and
+ * created again under the same name (SCIN+0x7C: BindingID or FamilyGUID, not told apart yet).
+ */
+family_guid: string, family_count: number, family_sequence: number, 
 /**
  * MEDIAPASSWORD was used (TAPE password algorithm is not zero).
  */

@@ -22,8 +22,9 @@ export function inspectionView(inspection: Inspection): HTMLElement {
   );
 }
 
-function databaseView(db: DatabaseReport): HTMLElement {
-  const titleId = `db-${db.name.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+function databaseView(db: DatabaseReport, index: number): HTMLElement {
+  // Two databases may share a name (different family GUIDs), so the id is positional.
+  const titleId = `db-${index}`;
   return h("section", { class: "card database", testid: "database", "aria-labelledby": titleId },
     h("header", { class: "database-header" },
       h("h2", { id: titleId, testid: "db-name" }, db.name),
@@ -49,10 +50,12 @@ function chainView(db: DatabaseReport): HTMLElement {
   if (db.restore_sequence.length === 0) {
     return h("p", { class: "muted", testid: "chain-empty" }, "No restore sequence: see the findings.");
   }
-  const byPath = new Map(db.files.map((f) => [f.path, f]));
+  // Only files in the sequence: a file holding several backup sets appears more than once in files.
+  const inSequence = db.files.filter((f) => f.role === "full" || f.role === "diff" || f.role === "log");
+  const byPath = new Map(inSequence.map((f) => [f.path, f]));
   const steps = db.restore_sequence.map((path, index) => {
     const file = byPath.get(path);
-    const role = file?.role ?? "log";
+    const role = file?.role ?? "step";
     const lsn = file ? `LSN ${file.first_lsn} → ${file.last_lsn}` : "";
     return h("li", { class: `step ${role}`, testid: "chain-step", "data-role": role, title: `${path}\n${lsn}`, tabindex: 0 },
       h("span", { class: "step-index" }, index + 1),

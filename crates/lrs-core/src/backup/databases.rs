@@ -2,28 +2,45 @@
 //! the rule checks, and the findings that span databases (several databases in one folder).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::discover::FoundFile;
 use super::finding::{Finding, FindingCode};
-use super::header::BackupKind;
+use super::header::{BackupHeader, BackupKind};
 use super::plan::{plan_chain, Entry};
 use super::reader::FileRead;
-use super::report::{DatabaseReport, FileReport, FileRole};
+use super::report::{DatabaseReport, FileReport, FileRole, UnreadableFile};
 use super::rules::{self, upload_name};
 use super::InspectOptions;
 
-/// A database is its name and the server that backed it up (both compared without case, as SQL
-/// Server does with its default collations).
+/// A database is its name (without case, as SQL Server compares names with its default
+/// collations) and its family GUID, which stays the same across servers (log backups taken on an
+/// availability group secondary) and changes when a database is created again under the same
+/// name. A file without that GUID falls back on the server that took it.
 type DatabaseKey = (String, String);
 
-pub(crate) fn plan_databases(reads: Vec<(FoundFile, FileRead)>, options: &InspectOptions) -> Vec<DatabaseReport> {
+fn database_key(header: &BackupHeader) -> DatabaseKey {
+    let identity = if header.family_guid.is_nil() {
+        format!("server:{}", header.server.to_lowercase())
+    } else {
+        header.family_guid.to_string()
+    };
+    (header.database_name.to_lowercase(), identity)
+}
+
+pub(crate) fn plan_databases(
+    reads: Vec<(FoundFile, FileRead)>,
+    unreadable: &[UnreadableFile],
+    options: &InspectOptions,
+) -> Vec<DatabaseReport> {
     let mut groups: BTreeMap<DatabaseKey, Vec<Entry>> = BTreeMap::new();
     let mut folders: BTreeMap<PathBuf, BTreeSet<DatabaseKey>> = BTreeMap::new();
+    let mut display: HashMap<DatabaseKey, String> = HashMap::new();
     for (found, read) in reads {
         let sets_in_file = read.sets.len();
         for header in read.sets {
-            let key = (header.database_name.to_lowercase(), header.server.to_lowercase());
+            let key = database_key(&header);
+            display.entry(key.clone()).or_insert_with(|| header.database_name.clone());
             folders.entry(found.dir.clone()).or_default().insert(key.clone());
             groups.entry(key).or_default().push(Entry {
                 found: found.clone(),
@@ -39,14 +56,22 @@ pub(crate) fn plan_databases(reads: Vec<(FoundFile, FileRead)>, options: &Inspec
             *name_counts.entry(first.header.database_name.to_lowercase()).or_default() += 1;
         }
     }
+    let last_backup_owners = last_backup_owners(&groups, options.last_backup_name.as_deref());
     let mut reports = Vec::with_capacity(groups.len());
     for (key, entries) in groups {
         let Some(first) = entries.first() else { continue };
         let name = first.header.database_name.clone();
         let shared_name = name_counts.get(&name.to_lowercase()).copied().unwrap_or(0) > 1;
-        let folder = folder_name(&name, shared_name.then_some(first.header.server.as_str()));
-        let mut report = database_report(name, folder, &entries, options);
-        report.findings.extend(shared_folder_findings(&key, &entries, &folders));
+        let folder = folder_name(&name, shared_name.then(|| key.1.get(..8).unwrap_or(&key.1).to_string()));
+        // The chosen last backup is checked in the database that has a file of that name; when
+        // none has, every database is told.
+        let last_backup = options
+            .last_backup_name
+            .as_deref()
+            .filter(|_| last_backup_owners.is_empty() || last_backup_owners.contains(&key));
+        let mut report = database_report(name, folder, &entries, options.container.as_deref(), last_backup);
+        report.findings.extend(shared_folder_findings(&key, &entries, &folders, &display));
+        mention_unreadable_fulls(&mut report, &entries, unreadable);
         report.findings.sort_by_key(|f| f.severity);
         report.restorable = report.restorable && !report.has_errors();
         reports.push(report);
@@ -54,15 +79,21 @@ pub(crate) fn plan_databases(reads: Vec<(FoundFile, FileRead)>, options: &Inspec
     reports
 }
 
-fn database_report(name: String, folder: String, entries: &[Entry], options: &InspectOptions) -> DatabaseReport {
+fn database_report(
+    name: String,
+    folder: String,
+    entries: &[Entry],
+    container: Option<&str>,
+    last_backup: Option<&str>,
+) -> DatabaseReport {
     let plan = plan_chain(entries);
     let sequence: Vec<&Entry> = plan.sequence.iter().filter_map(|i| entries.get(*i)).collect();
     let mut findings = plan.findings;
     findings.extend(rules::sequence_rules(&sequence));
     findings.extend(rules::nested_folder_rule(entries, &folder));
-    findings.extend(rules::reserved_keyword_rule(&folder, options.container.as_deref()));
-    if let Some(chosen) = options.last_backup_name.as_deref() {
-        findings.extend(rules::last_backup_rule(&sequence, chosen));
+    findings.extend(rules::reserved_keyword_rule(&folder, container));
+    if let Some(chosen) = last_backup {
+        findings.extend(rules::last_backup_rule(&sequence, entries, chosen));
     }
     findings.extend(not_needed_finding(entries, &plan.roles));
     if let Some(last) = sequence.last().filter(|e| e.header.kind != BackupKind::Log) {
@@ -134,11 +165,17 @@ fn shared_folder_findings(
     key: &DatabaseKey,
     entries: &[Entry],
     folders: &BTreeMap<PathBuf, BTreeSet<DatabaseKey>>,
+    display: &HashMap<DatabaseKey, String>,
 ) -> Vec<Finding> {
     let dirs: BTreeSet<&PathBuf> = entries.iter().map(|e| &e.found.dir).collect();
     dirs.into_iter()
         .filter_map(|dir| {
-            let others: Vec<&str> = folders.get(dir)?.iter().filter(|k| *k != key).map(|k| k.0.as_str()).collect();
+            let others: Vec<&str> = folders
+                .get(dir)?
+                .iter()
+                .filter(|k| *k != key)
+                .map(|k| display.get(k).map_or(k.0.as_str(), String::as_str))
+                .collect();
             if others.is_empty() {
                 return None;
             }
@@ -150,7 +187,7 @@ fn shared_folder_findings(
                      fails when one folder mixes databases.",
                     dir.display(),
                     others.len(),
-                    others.join(", ")
+                    rules::list_strings(&others)
                 ),
                 "Nothing to do if you upload with this tool: it gives each database its own folder. Keep them apart if \
                  you upload by other means.",
@@ -159,11 +196,50 @@ fn shared_folder_findings(
         .collect()
 }
 
-/// The folder proposed for a database in the container: its name, plus the server when two
-/// databases share a name. Slashes would nest folders, so they become dashes.
-fn folder_name(database: &str, server: Option<&str>) -> String {
-    let base = match server {
-        Some(server) => format!("{database}-{server}"),
+/// The databases that own a file named like the chosen last backup.
+fn last_backup_owners(groups: &BTreeMap<DatabaseKey, Vec<Entry>>, chosen: Option<&str>) -> BTreeSet<DatabaseKey> {
+    let Some(chosen) = chosen else { return BTreeSet::new() };
+    groups
+        .iter()
+        .filter(|(_, entries)| entries.iter().any(|e| rules::is_named(&e.header, chosen)))
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
+/// A database with no full backup whose folder holds compressed or encrypted files that could not
+/// be read: the full backup may be among them, so the finding says so.
+fn mention_unreadable_fulls(report: &mut DatabaseReport, entries: &[Entry], unreadable: &[UnreadableFile]) {
+    let dirs: BTreeSet<&Path> = entries.iter().map(|e| e.found.dir.as_path()).collect();
+    let compressed: Vec<String> = unreadable
+        .iter()
+        .filter(|u| u.code == FindingCode::CompressedOrEncryptedUnreadable)
+        .filter(|u| u.path.parent().is_some_and(|p| dirs.contains(p)))
+        .map(|u| u.path.file_name().map_or_else(|| u.path.display().to_string(), |n| n.to_string_lossy().into_owned()))
+        .collect();
+    if compressed.is_empty() {
+        return;
+    }
+    for finding in report.findings.iter_mut().filter(|f| f.code == FindingCode::NoFullBackup) {
+        let names: Vec<&str> = compressed.iter().map(String::as_str).collect();
+        *finding = Finding::error(
+            FindingCode::NoFullBackup,
+            finding.file.clone(),
+            format!(
+                "{} The folder also holds compressed or encrypted backups that cannot be checked here ({}); the full \
+                 backup may be among them.",
+                finding.problem,
+                rules::list_strings(&names)
+            ),
+            "Take the full backup again without COMPRESSION to have the chain checked, or upload knowing it was not.",
+        );
+    }
+}
+
+/// The folder proposed for a database in the container: its name, plus a short identifier when
+/// two databases share a name. Slashes would nest folders, so they become dashes.
+fn folder_name(database: &str, disambiguator: Option<String>) -> String {
+    let base = match disambiguator {
+        Some(suffix) => format!("{database}-{suffix}"),
         None => database.to_string(),
     };
     base.chars().map(|c| if matches!(c, '/' | '\\') { '-' } else { c }).collect()

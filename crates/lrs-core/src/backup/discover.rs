@@ -18,9 +18,12 @@ pub(crate) struct FoundFile {
 }
 
 /// All files found under the paths.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct Discovery {
     pub files: Vec<FoundFile>,
+    /// Entries inside a named folder that could not be read (a subfolder without permission, a
+    /// broken link): reported, and the rest is inspected all the same.
+    pub errors: Vec<(PathBuf, std::io::Error)>,
 }
 
 pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery, InspectError> {
@@ -28,11 +31,14 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery, InspectError> {
         return Err(InspectError::NoPaths);
     }
     let mut files = Vec::new();
+    let mut errors = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path).map_err(|source| InspectError::Open { path: path.clone(), source })?;
         if meta.is_dir() {
-            walk_folder(path, &mut files)?;
+            walk_folder(path, &mut files, &mut errors);
         } else {
+            // A file named directly must open: otherwise the user named a path that cannot be used.
+            std::fs::File::open(path).map_err(|source| InspectError::Open { path: path.clone(), source })?;
             let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             files.push(FoundFile { path: path.clone(), root: dir.clone(), dir, nested: false });
         }
@@ -40,18 +46,23 @@ pub(crate) fn discover(paths: &[PathBuf]) -> Result<Discovery, InspectError> {
     // The same file named twice (a folder and a file in it) is inspected once.
     let mut seen = std::collections::HashSet::new();
     files.retain(|f| seen.insert(std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone())));
-    Ok(Discovery { files })
+    Ok(Discovery { files, errors })
 }
 
-fn walk_folder(root: &Path, files: &mut Vec<FoundFile>) -> Result<(), InspectError> {
+fn walk_folder(root: &Path, files: &mut Vec<FoundFile>, errors: &mut Vec<(PathBuf, std::io::Error)>) {
     let walker = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name();
     for entry in walker {
-        let entry = entry.map_err(|err| {
-            let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
-            let source =
-                err.into_io_error().unwrap_or_else(|| std::io::Error::other("folder loop through a symbolic link"));
-            InspectError::Open { path, source }
-        })?;
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                let source = err
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("a symbolic link loops back to a parent folder"));
+                errors.push((path, source));
+                continue;
+            }
+        };
         if !entry.file_type().is_file() {
             continue;
         }
@@ -60,7 +71,6 @@ fn walk_folder(root: &Path, files: &mut Vec<FoundFile>) -> Result<(), InspectErr
         let nested = dir != root;
         files.push(FoundFile { path, root: root.to_path_buf(), dir, nested });
     }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -50,6 +50,8 @@ pub enum FindingCode {
     TruncatedFile,
     /// The file is not a SQL Server backup.
     NotABackupFile,
+    /// A file or folder that could not be read (permissions, a broken link, an I/O error).
+    CannotReadFile,
     /// A compressed or encrypted (MSSQLBAK) file whose headers cannot be read.
     CompressedOrEncryptedUnreadable,
     /// Backup taken without CHECKSUM.
@@ -86,7 +88,7 @@ pub enum FindingCode {
 
 impl FindingCode {
     /// Every code, for documentation and for the test that each one can be triggered.
-    pub const ALL: [FindingCode; 24] = [
+    pub const ALL: [FindingCode; 25] = [
         FindingCode::LogChainGap,
         FindingCode::DiffBasedOnOtherFull,
         FindingCode::NoFullBackup,
@@ -96,6 +98,7 @@ impl FindingCode {
         FindingCode::MultipleBackupSets,
         FindingCode::TruncatedFile,
         FindingCode::NotABackupFile,
+        FindingCode::CannotReadFile,
         FindingCode::CompressedOrEncryptedUnreadable,
         FindingCode::NoChecksum,
         FindingCode::ExtensionRenamed,
@@ -124,6 +127,7 @@ impl FindingCode {
             FindingCode::MultipleBackupSets => "MultipleBackupSets",
             FindingCode::TruncatedFile => "TruncatedFile",
             FindingCode::NotABackupFile => "NotABackupFile",
+            FindingCode::CannotReadFile => "CannotReadFile",
             FindingCode::CompressedOrEncryptedUnreadable => "CompressedOrEncryptedUnreadable",
             FindingCode::NoChecksum => "NoChecksum",
             FindingCode::ExtensionRenamed => "ExtensionRenamed",

@@ -291,6 +291,9 @@ pub struct BackupHeader {
     /// For a diff or log: the backup set GUID of the full backup it is based on; nil for the first full.
     pub differential_base_guid: Guid,
     pub media_set_id: Guid,
+    /// Constant for one database across its backups, and new when a database is dropped and
+    /// created again under the same name (SCIN+0x7C: BindingID or FamilyGUID, not told apart yet).
+    pub family_guid: Guid,
     pub family_count: u16,
     pub family_sequence: u16,
     /// MEDIAPASSWORD was used (TAPE password algorithm is not zero).

@@ -57,7 +57,18 @@ pub enum InspectError {
 pub fn inspect(paths: &[PathBuf], options: &InspectOptions) -> Result<Inspection, InspectError> {
     let found = discover::discover(paths)?;
     let mut headers = Vec::new();
-    let mut unreadable = Vec::new();
+    let mut unreadable: Vec<UnreadableFile> = found
+        .errors
+        .iter()
+        .map(|(path, err)| UnreadableFile {
+            path: path.clone(),
+            code: FindingCode::CannotReadFile,
+            reason: format!(
+                "cannot read '{}': {err}. Check its permissions, or remove the broken link.",
+                path.display()
+            ),
+        })
+        .collect();
     for file in &found.files {
         match read_backup_file(&file.path) {
             Ok(read) => headers.push((file.clone(), read)),
@@ -68,6 +79,6 @@ pub fn inspect(paths: &[PathBuf], options: &InspectOptions) -> Result<Inspection
             }),
         }
     }
-    let databases = databases::plan_databases(headers, options);
+    let databases = databases::plan_databases(headers, &unreadable, options);
     Ok(Inspection { databases, unreadable })
 }

@@ -50,34 +50,78 @@ pub(crate) fn plan_chain(entries: &[Entry]) -> ChainPlan {
     let mut plan = ChainPlan { roles: vec![FileRole::NotNeeded; entries.len()], ..ChainPlan::default() };
     let usable = exclude_unusable(entries, &mut plan);
     let fulls = media_sets(entries, &usable, BackupKind::Full, &mut plan);
-    let Some(full) = latest(entries, &fulls, |_| true) else {
+    let diffs = media_sets(entries, &usable, BackupKind::Diff, &mut plan);
+    let logs = log_sets(entries, &usable);
+    // Every complete full could anchor the restore (the latest may be COPY_ONLY, which a newer
+    // diff does not build on): keep the chain that restores furthest, then the shortest, then the
+    // one on the newest full.
+    let best =
+        fulls.iter().filter(|f| f.complete).map(|full| candidate(entries, full, &diffs, &logs)).max_by_key(|c| {
+            let full = &entries[c.full.indices[0]].header;
+            (c.logs.end, std::cmp::Reverse(c.len()), full.checkpoint_lsn, full.backup_start)
+        });
+    let Some(best) = best else {
         no_full(entries, &usable, &mut plan);
         return plan;
     };
     plan.has_full = true;
-    let full_head = &entries[full.indices[0]].header;
-    let (full_ckpt, full_guid) = (full_head.checkpoint_lsn, full_head.backup_set_guid);
-    assign(&mut plan, &full.indices, FileRole::Full);
-
-    let diffs = media_sets(entries, &usable, BackupKind::Diff, &mut plan);
-    let based_on_full = |set: &MediaSet| is_based_on(&entries[set.indices[0]].header, full_ckpt, full_guid);
-    let diff = latest(entries, &diffs, based_on_full);
-    for set in &diffs {
-        let head = &entries[set.indices[0]].header;
-        if set.complete && !based_on_full(set) && head.checkpoint_lsn > full_ckpt {
-            plan.findings.push(diff_based_on_other_full(head, full_head));
-            assign(&mut plan, &set.indices, FileRole::Unusable);
-        }
-    }
-    let base = match diff {
+    assign(&mut plan, &best.full.indices, FileRole::Full);
+    let base = match best.diff {
         Some(set) => {
             assign(&mut plan, &set.indices, FileRole::Diff);
             &entries[set.indices[0]].header
         }
-        None => full_head,
+        None => &entries[best.full.indices[0]].header,
     };
-    chain_logs(entries, &usable, base, &mut plan);
+    for (set, role) in &best.logs.roles {
+        assign(&mut plan, set, *role);
+    }
+    plan.findings.extend(best.logs.failure);
+    report_orphan_diffs(entries, &fulls, &diffs, base, &mut plan);
     plan
+}
+
+/// A possible restore: a full, the latest diff based on it, and the logs that follow.
+struct Candidate<'a> {
+    full: &'a MediaSet,
+    diff: Option<&'a MediaSet>,
+    logs: LogChain,
+}
+
+impl Candidate<'_> {
+    fn len(&self) -> usize {
+        self.full.indices.len() + self.diff.map_or(0, |d| d.indices.len()) + self.logs.applied
+    }
+}
+
+fn candidate<'a>(entries: &[Entry], full: &'a MediaSet, diffs: &'a [MediaSet], logs: &[Vec<usize>]) -> Candidate<'a> {
+    let full_head = &entries[full.indices[0]].header;
+    let diff = latest(entries, diffs, |set| {
+        is_based_on(&entries[set.indices[0]].header, full_head.checkpoint_lsn, full_head.backup_set_guid)
+    });
+    let base = diff.map_or(full_head, |set| &entries[set.indices[0]].header);
+    Candidate { full, diff, logs: chain_logs(entries, logs, base) }
+}
+
+/// Diffs newer than the chosen base whose full backup is not in the folder: a newer full is missing.
+fn report_orphan_diffs(
+    entries: &[Entry],
+    fulls: &[MediaSet],
+    diffs: &[MediaSet],
+    base: &BackupHeader,
+    plan: &mut ChainPlan,
+) {
+    for set in diffs.iter().filter(|s| s.complete) {
+        let diff = &entries[set.indices[0]].header;
+        let base_present = fulls.iter().any(|f| {
+            let full = &entries[f.indices[0]].header;
+            is_based_on(diff, full.checkpoint_lsn, full.backup_set_guid)
+        });
+        if !base_present && diff.checkpoint_lsn > base.checkpoint_lsn {
+            plan.findings.push(diff_based_on_other_full(diff, base));
+            assign(plan, &set.indices, FileRole::Unusable);
+        }
+    }
 }
 
 /// Marks files that LRS cannot use whatever the chain: several sets, truncated, password, other kinds.
@@ -129,6 +173,9 @@ fn exclude_unusable(entries: &[Entry], plan: &mut ChainPlan) -> Vec<bool> {
             plan.findings.extend(reason);
             continue;
         }
+        if h.backup_set_guid.is_nil() {
+            continue;
+        }
         if let Some(first) = seen_copies.insert((h.backup_set_guid, h.family_sequence), i) {
             usable[i] = false;
             seen_copies.insert((h.backup_set_guid, h.family_sequence), first);
@@ -145,14 +192,8 @@ fn exclude_unusable(entries: &[Entry], plan: &mut ChainPlan) -> Vec<bool> {
 
 /// Groups the usable entries of one kind by backup set and checks that every stripe is present.
 fn media_sets(entries: &[Entry], usable: &[bool], kind: BackupKind, plan: &mut ChainPlan) -> Vec<MediaSet> {
-    let mut by_guid: BTreeMap<Guid, Vec<usize>> = BTreeMap::new();
-    for (i, e) in entries.iter().enumerate() {
-        if usable[i] && e.header.kind == kind {
-            by_guid.entry(e.header.backup_set_guid).or_default().push(i);
-        }
-    }
     let mut sets = Vec::new();
-    for (_, mut indices) in by_guid {
+    for mut indices in group_by_set(entries, usable, kind) {
         indices.sort_by_key(|i| entries[*i].header.family_sequence);
         let head = &entries[indices[0]].header;
         let count = head.family_count;
@@ -197,18 +238,18 @@ fn is_based_on(diff: &BackupHeader, full_checkpoint: Lsn, full_guid: Guid) -> bo
         && (diff.differential_base_guid.is_nil() || diff.differential_base_guid == full_guid)
 }
 
-fn diff_based_on_other_full(diff: &BackupHeader, full: &BackupHeader) -> Finding {
+fn diff_based_on_other_full(diff: &BackupHeader, base: &BackupHeader) -> Finding {
     Finding::error(
         FindingCode::DiffBasedOnOtherFull,
         Some(diff.path.clone()),
         format!(
-            "The differential backup {} is based on another full backup (DatabaseBackupLSN {}, base GUID {}) than {}, \
-             the latest full here (CheckpointLSN {}): a newer full backup is missing from the folder.",
+            "The differential backup {} is newer than {}, where the restore would start from, but it is based on a \
+             full backup that is not in this folder (DatabaseBackupLSN {}, base backup set {}): a newer full backup \
+             is missing.",
             name(diff),
+            name(base),
             diff.database_backup_lsn,
             diff.differential_base_guid,
-            name(full),
-            full.checkpoint_lsn,
         ),
         "Add the full backup this differential is based on, or remove the differential from the folder.",
     )
@@ -229,50 +270,72 @@ fn no_full(entries: &[Entry], usable: &[bool], plan: &mut ChainPlan) {
     }
 }
 
-/// Chains the log backups after `base`, stopping at the first gap or the first striped log.
-fn chain_logs(entries: &[Entry], usable: &[bool], base: &BackupHeader, plan: &mut ChainPlan) {
-    let mut logs = log_sets(entries, usable);
-    logs.sort_by_key(|set| {
-        let h = &entries[set[0]].header;
-        (h.first_lsn, h.last_lsn, h.backup_start)
-    });
-    let mut expected = base.last_lsn;
+/// The log backups after a base, up to the first gap or striped log.
+#[derive(Debug, Default)]
+struct LogChain {
+    /// Each log set with its role.
+    roles: Vec<(Vec<usize>, FileRole)>,
+    /// The LSN the restore reaches.
+    end: Lsn,
+    /// Log sets restored.
+    applied: usize,
+    /// Why the chain stops early, if it does.
+    failure: Option<Finding>,
+}
+
+/// Chains `logs` (sorted by FirstLSN) after `base`, stopping at the first gap or striped log.
+fn chain_logs(entries: &[Entry], logs: &[Vec<usize>], base: &BackupHeader) -> LogChain {
+    let mut chain = LogChain { end: base.last_lsn, ..LogChain::default() };
     let mut previous = base;
-    let mut started = false;
-    let mut broken = false;
     for set in logs {
         let h = &entries[set[0]].header;
-        let role = if broken {
+        let expected = chain.end;
+        let role = if chain.failure.is_some() {
             FileRole::Unusable
-        } else if h.last_lsn < expected || (h.last_lsn == expected && !(started && h.first_lsn == expected)) {
+        } else if h.last_lsn < expected || (h.last_lsn == expected && !(chain.applied > 0 && h.first_lsn == expected)) {
             FileRole::NotNeeded
         } else if h.first_lsn > expected {
-            plan.findings.push(log_chain_gap(previous, h, expected));
-            broken = true;
+            chain.failure = Some(log_chain_gap(previous, h, expected));
             FileRole::Unusable
         } else if h.family_count > 1 {
-            plan.findings.push(striped_log(h));
-            broken = true;
+            chain.failure = Some(striped_log(h));
             FileRole::Unusable
         } else {
-            expected = h.last_lsn;
+            chain.end = h.last_lsn;
+            chain.applied += 1;
             previous = h;
-            started = true;
             FileRole::Log
         };
-        assign(plan, &set, role);
+        chain.roles.push((set.clone(), role));
     }
+    chain
 }
 
 /// The usable log backups grouped by backup set (a striped log is one set of several files).
 fn log_sets(entries: &[Entry], usable: &[bool]) -> Vec<Vec<usize>> {
+    let mut sets = group_by_set(entries, usable, BackupKind::Log);
+    sets.sort_by_key(|set| {
+        let h = &entries[set[0]].header;
+        (h.first_lsn, h.last_lsn, h.backup_start)
+    });
+    sets
+}
+
+/// Usable entries of one kind grouped by backup set. A nil BackupSetGUID is unknown, not shared:
+/// such a file is a set of its own.
+fn group_by_set(entries: &[Entry], usable: &[bool], kind: BackupKind) -> Vec<Vec<usize>> {
     let mut by_guid: BTreeMap<Guid, Vec<usize>> = BTreeMap::new();
+    let mut unknown = Vec::new();
     for (i, e) in entries.iter().enumerate() {
-        if usable[i] && e.header.kind == BackupKind::Log {
-            by_guid.entry(e.header.backup_set_guid).or_default().push(i);
+        if usable[i] && e.header.kind == kind {
+            if e.header.backup_set_guid.is_nil() {
+                unknown.push(vec![i]);
+            } else {
+                by_guid.entry(e.header.backup_set_guid).or_default().push(i);
+            }
         }
     }
-    by_guid.into_values().collect()
+    by_guid.into_values().chain(unknown).collect()
 }
 
 fn log_chain_gap(previous: &BackupHeader, next: &BackupHeader, expected: Lsn) -> Finding {

@@ -34,6 +34,8 @@ const MQCI_READ_LIMIT: u64 = 64 * 1024;
 const MAX_STREAMS_PER_BLOCK: usize = 4096;
 /// Blocks visited when a multi-set file is walked end to end.
 const MAX_WALK_BLOCKS: usize = 100_000;
+/// Backup sets read from one file at most: more than one is already an error for LRS.
+const MAX_SETS: usize = 64;
 /// Magic of compressed or encrypted backups.
 const MSSQLBAK_MAGIC: &[u8; 8] = b"MSSQLBAK";
 
@@ -51,7 +53,7 @@ pub struct FileRead {
 /// Why a file could not be read as a backup.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("cannot read '{}': {source}", path.display())]
+    #[error("cannot read '{}': {source}. Check that the file exists and that you may read it.", path.display())]
     Io {
         path: PathBuf,
         #[source]
@@ -78,7 +80,8 @@ impl ReadError {
     /// The finding code this error is reported under.
     pub fn finding_code(&self) -> FindingCode {
         match self {
-            ReadError::Io { .. } | ReadError::NotABackup { .. } => FindingCode::NotABackupFile,
+            ReadError::Io { .. } => FindingCode::CannotReadFile,
+            ReadError::NotABackup { .. } => FindingCode::NotABackupFile,
             ReadError::CompressedOrEncrypted { .. } => FindingCode::CompressedOrEncryptedUnreadable,
             ReadError::Truncated { .. } => FindingCode::TruncatedFile,
         }
@@ -145,7 +148,6 @@ struct SetStart {
     backup_set_guid: Guid,
     position: u16,
     time_zone_minutes: i16,
-    compressed: bool,
     backup_name: String,
 }
 
@@ -183,16 +185,17 @@ impl<R: Read + Seek> Reader<'_, R> {
             && !tail.more_sets_after_trailer
             && tail.last_set_number.is_some_and(|last| last <= first_position)
             && matches!((&tail.trailer, &first_set.head), (Some(t), Some(h)) if same_backup(t, h));
-        let sets = if single_set {
-            vec![SetParts { trailer: tail.trailer, ..first_set }]
+        let (sets, truncation) = if single_set {
+            (vec![SetParts { trailer: tail.trailer, ..first_set }], None)
         } else {
-            self.walk_all_sets(tape.next, first_set)?
+            let (sets, damage) = self.walk_all_sets(tape.next, first_set)?;
+            (sets, tail.truncation.or(damage))
         };
         let headers = sets.iter().filter_map(|parts| self.to_header(&media, parts)).collect::<Vec<_>>();
         if headers.is_empty() {
             return Err(self.truncated("the file ends before its SQL Server header (MSCI)"));
         }
-        Ok((headers, tail.truncation))
+        Ok((headers, truncation))
     }
 
     /// Walks from the block after TAPE to the first data block: SFMB, SSET, VOLB, MSCI.
@@ -254,6 +257,8 @@ impl<R: Read + Seek> Reader<'_, R> {
                     }
                     pos = block.next;
                 }
+                // Bytes after a complete end of set (ESET, ESET, SFMB) are padding, not damage.
+                Err(_) if esets >= 2 && last_kind == BlockKind::Sfmb => break,
                 Err(broken) => {
                     tail.truncation = Some(broken.detail);
                     return Ok(tail);
@@ -290,16 +295,28 @@ impl<R: Read + Seek> Reader<'_, R> {
         Ok(None)
     }
 
-    /// Walks the whole chain of a file that holds several backup sets, skipping data streams.
-    fn walk_all_sets(&mut self, mut pos: u64, first: SetParts) -> Result<Vec<SetParts>, ReadError> {
+    /// Walks the whole chain set by set, skipping data streams by their lengths. Also returns why
+    /// the walk stopped before the end of the file, if it did.
+    fn walk_all_sets(&mut self, mut pos: u64, first: SetParts) -> Result<(Vec<SetParts>, Option<String>), ReadError> {
         let mut sets: Vec<SetParts> = Vec::new();
         let mut current: Option<SetParts> = None;
+        let mut damage = None;
         for _ in 0..MAX_WALK_BLOCKS {
             if pos >= self.src.len {
                 break;
             }
-            let Ok(block) = self.visit(pos)? else { break };
+            let block = match self.visit(pos)? {
+                Ok(block) => block,
+                Err(broken) => {
+                    damage = Some(broken.detail);
+                    break;
+                }
+            };
             match block.header.kind {
+                BlockKind::Sset if sets.len() + 1 >= MAX_SETS => {
+                    damage = Some(format!("the file holds more than {MAX_SETS} backup sets; the rest were not read"));
+                    break;
+                }
                 BlockKind::Sset => {
                     sets.extend(current.take());
                     current = Some(SetParts { start: parse_set_start(&block), ..SetParts::default() });
@@ -320,9 +337,9 @@ impl<R: Read + Seek> Reader<'_, R> {
         }
         sets.extend(current.take());
         if sets.is_empty() {
-            return Ok(vec![first]);
+            sets.push(first);
         }
-        Ok(sets)
+        Ok((sets, damage))
     }
 
     fn scin_of(&self, block: &Visited) -> Result<Scin, ReadError> {
@@ -361,10 +378,11 @@ impl<R: Read + Seek> Reader<'_, R> {
             backup_set_guid: parts.start.backup_set_guid,
             differential_base_guid: scin.base_guid,
             media_set_id: media.media_set_id,
+            family_guid: scin.family_guid,
             family_count: media.family_count,
             family_sequence: media.family_sequence,
             password_protected: media.password_protected,
-            container_kind: if parts.start.compressed { ContainerKind::MssqlBak } else { ContainerKind::Mtf },
+            container_kind: ContainerKind::Mtf,
             header_source: source,
             position: parts.start.position,
             backup_name: parts.start.backup_name.clone(),
@@ -489,7 +507,6 @@ fn parse_set_start(sset: &Visited) -> SetStart {
         position: le_u16(fixed, 62).unwrap_or(1),
         // 127 (0x7F) is MTF's "local time zone not known".
         time_zone_minutes: if time_zone == 127 { 0 } else { i16::from(time_zone) * 15 },
-        compressed: le_u16(fixed, 58).unwrap_or(0) != 0,
         backup_name: descriptor_string(fixed, 64, fixed.get(48).copied().unwrap_or(2)),
     }
 }

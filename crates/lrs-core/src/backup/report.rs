@@ -84,8 +84,11 @@ pub struct Inspection {
 }
 
 impl Inspection {
-    /// True when every database has a restorable chain with no error and every file was readable.
+    /// True when there is at least one database, every database has a restorable chain with no
+    /// error, and every file was readable.
     pub fn is_clean(&self) -> bool {
-        self.unreadable.is_empty() && self.databases.iter().all(|d| d.restorable && !d.has_errors())
+        !self.databases.is_empty()
+            && self.unreadable.is_empty()
+            && self.databases.iter().all(|d| d.restorable && !d.has_errors())
     }
 }

@@ -1,7 +1,7 @@
 //! The Log Replay Service rules that are not about the LSN chain: file names and extensions, flat
 //! folders, reserved keywords, CHECKSUM, source versions, and the autocomplete last backup.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use super::finding::{Finding, FindingCode};
@@ -161,12 +161,15 @@ pub(crate) fn reserved_keyword_rule(folder: &str, container: Option<&str>) -> Ve
     findings
 }
 
-/// Autocomplete: the chosen last backup must be in the sequence, and nothing may follow it.
-pub(crate) fn last_backup_rule(sequence: &[&Entry], chosen: &str) -> Option<Finding> {
-    let position = sequence.iter().position(|e| {
-        let h = &e.header;
-        upload_name(&h.path).eq_ignore_ascii_case(chosen) || name(h).eq_ignore_ascii_case(chosen)
-    });
+/// True when `chosen` names this backup's file, as it is on disk or as it will be uploaded.
+pub(crate) fn is_named(h: &BackupHeader, chosen: &str) -> bool {
+    upload_name(&h.path).eq_ignore_ascii_case(chosen) || name(h).eq_ignore_ascii_case(chosen)
+}
+
+/// Autocomplete: the chosen last backup must be in the sequence, and no backup may follow it: LRS
+/// fails on any later file in the folder, in the sequence or not.
+pub(crate) fn last_backup_rule(sequence: &[&Entry], entries: &[Entry], chosen: &str) -> Option<Finding> {
+    let position = sequence.iter().position(|e| is_named(&e.header, chosen));
     let last = sequence.last().map(|e| upload_name(&e.header.path)).unwrap_or_default();
     match position {
         None => Some(Finding::error(
@@ -179,8 +182,20 @@ pub(crate) fn last_backup_rule(sequence: &[&Entry], chosen: &str) -> Option<Find
                 format!("Choose a file of the sequence; the last one is '{last}'.")
             },
         )),
-        Some(at) if at + 1 < sequence.len() => {
-            let after: Vec<&BackupHeader> = sequence.get(at + 1..).unwrap_or(&[]).iter().map(|e| &e.header).collect();
+        Some(at) => {
+            let chosen_header = &sequence.get(at)?.header;
+            let in_sequence: HashSet<&Path> = sequence.iter().map(|e| e.header.path.as_path()).collect();
+            let mut after: Vec<&BackupHeader> =
+                sequence.get(at + 1..).unwrap_or(&[]).iter().map(|e| &e.header).collect();
+            let later_elsewhere: Vec<&BackupHeader> = entries
+                .iter()
+                .map(|e| &e.header)
+                .filter(|h| h.backup_start > chosen_header.backup_start && !in_sequence.contains(h.path.as_path()))
+                .collect();
+            after.extend(later_elsewhere);
+            if after.is_empty() {
+                return None;
+            }
             Some(Finding::error(
                 FindingCode::FilesAfterLastBackup,
                 after.first().map(|h| h.path.clone()),
@@ -193,7 +208,6 @@ pub(crate) fn last_backup_rule(sequence: &[&Entry], chosen: &str) -> Option<Find
                 format!("Choose '{last}' as the last backup, or leave the later files out of the upload."),
             ))
         }
-        Some(_) => None,
     }
 }
 
@@ -226,11 +240,17 @@ fn product_name(major: u8) -> String {
 }
 
 pub(crate) fn list_names(headers: &[&BackupHeader]) -> String {
-    let mut names: Vec<String> = headers.iter().take(NAMES_LISTED).map(|h| name(h)).collect();
-    if headers.len() > NAMES_LISTED {
-        names.push(format!("and {} more", headers.len() - NAMES_LISTED));
+    let names: Vec<String> = headers.iter().map(|h| name(h)).collect();
+    list_strings(&names.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The first few of `items`, then "and N more".
+pub(crate) fn list_strings(items: &[&str]) -> String {
+    let mut listed: Vec<String> = items.iter().take(NAMES_LISTED).map(|s| (*s).to_string()).collect();
+    if items.len() > NAMES_LISTED {
+        listed.push(format!("and {} more", items.len() - NAMES_LISTED));
     }
-    names.join(", ")
+    listed.join(", ")
 }
 
 #[cfg(test)]

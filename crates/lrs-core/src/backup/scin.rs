@@ -7,6 +7,9 @@ use super::header::{BackupKind, BackupTime, Guid, SoftwareVersion};
 use super::lsn::{Lsn, LSN_LEN};
 use super::mtf::{array, array4, decode_date, le_u16, le_u32, le_u64, utf16_at};
 
+/// Longest name kept, in bytes of UTF-16 (SQL Server names are at most 128 characters; a server
+/// name with its instance at most 256).
+const MAX_NAME_BYTES: usize = 512;
 /// Flag bit: the backup was taken WITH CHECKSUM.
 pub(crate) const FLAG_CHECKSUM: u32 = 0x10;
 
@@ -30,6 +33,7 @@ pub(crate) mod offsets {
     pub const BACKUP_SIZE: usize = 0x60;
     pub const DATABASE_NAME: usize = 0x68;
     pub const SERVER_NAME: usize = 0x6C;
+    pub const FAMILY_GUID: usize = 0x7C;
     pub const BASE_GUID: usize = 0xC8;
     /// The smallest fixed part seen (SQL Server 2005); every field above lies inside it.
     pub const MIN_FIXED_LEN: usize = 0x158;
@@ -54,6 +58,7 @@ pub(crate) struct Scin {
     pub database_name: String,
     pub server: String,
     pub base_guid: Guid,
+    pub family_guid: Guid,
 }
 
 /// Why the SCIN chunk could not be decoded.
@@ -89,7 +94,9 @@ pub(crate) fn parse_scin(mqci: &[u8]) -> Result<Scin, ScinError> {
         if len == 0 {
             return Ok(String::new());
         }
-        utf16_at(chunk, usize::from(offset), usize::from(len)).ok_or(ScinError::BadString(name))
+        // Names are sysname (128 characters) or MACHINE\INSTANCE: a longer one is damage, and is cut.
+        let len = usize::from(len).min(MAX_NAME_BYTES);
+        utf16_at(chunk, usize::from(offset), len).ok_or(ScinError::BadString(name))
     };
     Ok(Scin {
         flags: le_u32(chunk, offsets::FLAGS).ok_or_else(short)?,
@@ -112,6 +119,7 @@ pub(crate) fn parse_scin(mqci: &[u8]) -> Result<Scin, ScinError> {
         database_name: string(offsets::DATABASE_NAME, "database name")?,
         server: string(offsets::SERVER_NAME, "server name")?,
         base_guid: Guid(array::<16>(chunk, offsets::BASE_GUID).ok_or_else(short)?),
+        family_guid: Guid(array::<16>(chunk, offsets::FAMILY_GUID).ok_or_else(short)?),
     })
 }
 

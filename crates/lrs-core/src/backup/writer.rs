@@ -73,6 +73,8 @@ pub struct SyntheticBackup {
     pub backup_set_guid: Guid,
     pub differential_base_guid: Guid,
     pub media_set_id: Guid,
+    /// Constant per database (SCIN+0x7C); a database created again gets a new one.
+    pub family_guid: Guid,
     pub family_count: u16,
     pub family_sequence: u16,
     /// MEDIAPASSWORD: TAPE password algorithm 5.
@@ -113,6 +115,7 @@ impl SyntheticBackup {
             backup_set_guid,
             differential_base_guid: Guid::default(),
             media_set_id: derive_guid(&backup_set_guid.0, 2),
+            family_guid: derive_guid(database.as_bytes(), 0xB1D),
             family_count: 1,
             family_sequence: 1,
             password_protected: false,

@@ -113,7 +113,6 @@ fn scin(set: &SyntheticBackup, copy: HeaderCopy, backup_size: u64) -> Vec<u8> {
     if set.has_checksum {
         flags |= 0x10;
     }
-    let database_guid = derive_guid(set.database_name.as_bytes(), 0xB1D);
     let fork_guid = derive_guid(set.database_name.as_bytes(), 0xF0);
     let version = set.software_version;
 
@@ -138,7 +137,7 @@ fn scin(set: &SyntheticBackup, copy: HeaderCopy, backup_size: u64) -> Vec<u8> {
     chunk.put(0x60, &backup_size.to_le_bytes());
     chunk.u32(0x74, 1033); // Unicode locale id
     chunk.u32(0x78, 196_609); // Unicode comparison style
-    chunk.put(0x7C, &database_guid.0);
+    chunk.put(0x7C, &set.family_guid.0);
     chunk.lsn(0x90, last);
     chunk.put(0x9C, &fork_guid.0);
     chunk.put(0xC8, &set.differential_base_guid.0);
