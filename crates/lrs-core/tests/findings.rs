@@ -607,3 +607,20 @@ fn every_code_is_triggered() {
     let missing: Vec<_> = FindingCode::ALL.iter().filter(|c| !seen.contains(c)).collect();
     assert!(missing.is_empty(), "finding codes with no scenario: {missing:?}");
 }
+
+#[test]
+fn the_json_result_reads_back_identical() {
+    let result = scenario_log_chain_gap();
+    let json = serde_json::to_string(&result).unwrap();
+    let back: Inspection = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, result);
+    // LSNs, GUIDs, times and versions travel as the text RESTORE HEADERONLY shows.
+    let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let file = &value["databases"][0]["files"][0];
+    assert!(file["first_lsn"].as_str().unwrap().chars().all(|c| c.is_ascii_digit()));
+    assert_eq!(file["backup_set_guid"].as_str().unwrap().len(), 36);
+    assert_eq!(file["software_version"], "15.0.2000");
+    let bad = json.replacen(&result.databases[0].files[0].header.first_lsn.to_string(), "25:62:170", 1);
+    let err = serde_json::from_str::<Inspection>(&bad).unwrap_err().to_string();
+    assert!(err.contains("'25:62:170' is not an LSN"), "{err}");
+}

@@ -106,19 +106,15 @@ impl fmt::Display for BackupTime {
     }
 }
 
-impl Serialize for BackupTime {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+impl std::str::FromStr for BackupTime {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_backup_time(text).ok_or(())
     }
 }
 
-impl<'de> Deserialize<'de> for BackupTime {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        parse_backup_time(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a YYYY-MM-DDTHH:MM:SS time")))
-    }
-}
+serde_as_text!(BackupTime, "a YYYY-MM-DDTHH:MM:SS time");
 
 fn parse_backup_time(text: &str) -> Option<BackupTime> {
     let bytes = text.as_bytes();
@@ -134,18 +130,6 @@ fn parse_backup_time(text: &str) -> Option<BackupTime> {
         minute: u8::try_from(num(14..16)?).ok()?,
         second: u8::try_from(num(17..19)?).ok()?,
     })
-}
-
-#[cfg(feature = "ts")]
-impl ts_rs::TS for BackupTime {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-    fn name(_: &ts_rs::Config) -> String {
-        "string".to_owned()
-    }
-    fn inline(_: &ts_rs::Config) -> String {
-        "string".to_owned()
-    }
 }
 
 /// A 16-byte GUID as SQL Server prints it (`5AF3E50D-...`), mixed-endian like Windows.
@@ -172,18 +156,15 @@ impl fmt::Display for Guid {
     }
 }
 
-impl Serialize for Guid {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+impl std::str::FromStr for Guid {
+    type Err = ();
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        parse_guid(text).ok_or(())
     }
 }
 
-impl<'de> Deserialize<'de> for Guid {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        parse_guid(&text).ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a GUID")))
-    }
-}
+serde_as_text!(Guid, "a GUID");
 
 fn parse_guid(text: &str) -> Option<Guid> {
     let hex: String = text.chars().filter(|c| *c != '-').collect();
@@ -201,18 +182,6 @@ fn parse_guid(text: &str) -> Option<Guid> {
     Some(Guid(raw))
 }
 
-#[cfg(feature = "ts")]
-impl ts_rs::TS for Guid {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-    fn name(_: &ts_rs::Config) -> String {
-        "string".to_owned()
-    }
-    fn inline(_: &ts_rs::Config) -> String {
-        "string".to_owned()
-    }
-}
-
 /// SQL Server's product version, `major.minor.build` (`10.50.1600`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SoftwareVersion {
@@ -227,39 +196,21 @@ impl fmt::Display for SoftwareVersion {
     }
 }
 
-impl Serialize for SoftwareVersion {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
+impl std::str::FromStr for SoftwareVersion {
+    type Err = ();
 
-impl<'de> Deserialize<'de> for SoftwareVersion {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
         let mut parts = text.split('.');
-        let parsed = (|| {
-            let v = SoftwareVersion {
-                major: parts.next()?.parse().ok()?,
-                minor: parts.next()?.parse().ok()?,
-                build: parts.next()?.parse().ok()?,
-            };
-            parts.next().is_none().then_some(v)
-        })();
-        parsed.ok_or_else(|| serde::de::Error::custom(format!("'{text}' is not a major.minor.build version")))
+        let version = SoftwareVersion {
+            major: parts.next().and_then(|p| p.parse().ok()).ok_or(())?,
+            minor: parts.next().and_then(|p| p.parse().ok()).ok_or(())?,
+            build: parts.next().and_then(|p| p.parse().ok()).ok_or(())?,
+        };
+        parts.next().is_none().then_some(version).ok_or(())
     }
 }
 
-#[cfg(feature = "ts")]
-impl ts_rs::TS for SoftwareVersion {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-    fn name(_: &ts_rs::Config) -> String {
-        "string".to_owned()
-    }
-    fn inline(_: &ts_rs::Config) -> String {
-        "string".to_owned()
-    }
-}
+serde_as_text!(SoftwareVersion, "a major.minor.build version");
 
 /// The header of one backup set in one file (one stripe of a media set), as `RESTORE HEADERONLY`
 /// would show it, plus where it came from.

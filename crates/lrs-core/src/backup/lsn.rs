@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
 /// A SQL Server LSN: (VLF sequence number, log-block offset, slot).
 ///
 /// Ordering is the tuple order, which is also the order of the decimal form.
@@ -90,30 +88,7 @@ impl std::str::FromStr for Lsn {
     }
 }
 
-impl Serialize for Lsn {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Lsn {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-#[cfg(feature = "ts")]
-impl ts_rs::TS for Lsn {
-    type WithoutGenerics = Self;
-    type OptionInnerType = Self;
-    fn name(_: &ts_rs::Config) -> String {
-        "string".to_owned()
-    }
-    fn inline(_: &ts_rs::Config) -> String {
-        "string".to_owned()
-    }
-}
+serde_as_text!(Lsn, "an LSN");
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,9 @@
 //! - [`inspect`] walks the paths a user gives, reads every file and plans every database;
 //! - [`writer`] writes synthetic MTF backup files (tests, benchmarks and rehearsal samples).
 
+#[macro_use]
+mod text;
+
 pub mod finding;
 pub mod header;
 pub mod lsn;
