@@ -34,9 +34,11 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
-if [ -f package-lock.json ]; then
-  if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
-    echo "setup: installing npm packages"
-    npm ci --no-audit --no-fund --loglevel=error
+# npm packages: the front end's compiler (./package.json), and Azurite with the Node 22 it needs
+# (tools/azurite: Azurite 3.37 declares node >= 22; the machine's Node may be older).
+for dir in . tools/azurite; do
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    echo "setup: installing npm packages in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error --engine-strict=false)
   fi
-fi
+done

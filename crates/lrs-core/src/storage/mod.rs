@@ -1,0 +1,4 @@
+//! Azure Blob Storage: container endpoints and the shared HTTP client, the upload engine with its
+//! journal, and SAS tokens (signing and checking).
+
+pub mod sas;

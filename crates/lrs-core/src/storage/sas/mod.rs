@@ -1,0 +1,1 @@
+//! SAS tokens for LRS (being written).
