@@ -30,6 +30,7 @@ chmod 700 "$XDG_RUNTIME_DIR"
 
 echo "== Rust tests (with a Secret Service on a private D-Bus)"
 dbus-run-session -- sh -c '
+  export LRS_REQUIRE_KEYCHAIN=1
   printf "lrs-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
   cargo test --workspace --locked
 ' 2> >(grep -v "Failed to set fd limit" >&2)

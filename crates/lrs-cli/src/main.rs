@@ -1,6 +1,7 @@
 //! `lrs`: the LRS Wizard command line. A thin clap front end over `lrs-core`; every subcommand
 //! renders engine results as text for people or JSON for scripts.
 
+mod credentials;
 mod inspect;
 mod sas;
 mod secrets;

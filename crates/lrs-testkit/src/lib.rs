@@ -2,5 +2,6 @@
 //! free loopback port for one test run.
 
 mod azurite;
+pub mod secret_scan;
 
 pub use azurite::{Azurite, AZURITE_ACCOUNT, AZURITE_KEY};
