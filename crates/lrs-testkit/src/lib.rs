@@ -1,7 +1,12 @@
 //! Test support shared by the crates' tests: [`Azurite`], the real Azure Storage emulator started on a
-//! free loopback port for one test run.
+//! free loopback port for one test run; [`FaultProxy`], which injects faults between a client and it;
+//! and [`DiscardSink`], a Blob endpoint that drops what it is sent (for client-bound benchmarks).
 
 mod azurite;
+mod discard_sink;
+mod fault_proxy;
 pub mod secret_scan;
 
 pub use azurite::{Azurite, AZURITE_ACCOUNT, AZURITE_KEY};
+pub use discard_sink::DiscardSink;
+pub use fault_proxy::{Fault, FaultProxy, Logged, Op, Scheduled};

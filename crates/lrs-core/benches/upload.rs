@@ -1,0 +1,219 @@
+//! Upload benchmark (not a timed test): the same files (one 4 GiB file and 200 small ones, real
+//! data, kept in `target/bench-upload/`) uploaded by the engine to Azurite on loopback and to the
+//! [`DiscardSink`] (client-bound), against reading and MD5-hashing the same files (the physical
+//! limit of a verified upload). Each run is a child process of this binary so that its CPU
+//! seconds and peak RSS are its own. `scripts/bench-upload.sh` runs the Python SDK on the same
+//! files and Azurite.
+//!
+//! `cargo bench -p lrs-core --bench upload [-- --runs N --concurrency N --big-mib N]`
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use lrs_core::storage::client::{HttpOptions, StorageClient, UploadCredential};
+use lrs_core::storage::defaults::DEFAULT_CONCURRENCY;
+use lrs_core::storage::upload::{UploadFile, UploadJob, UploadOptions};
+use lrs_core::storage::ContainerUrl;
+use lrs_testkit::{Azurite, DiscardSink, AZURITE_KEY};
+use md5::{Digest, Md5};
+
+fn arg(name: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-upload")
+}
+
+/// Writes the files once: pseudo-random data, so that nothing compresses or is sparse.
+fn ensure_files(big_mib: u64) -> Vec<PathBuf> {
+    let dir = data_dir();
+    std::fs::create_dir_all(dir.join("small")).unwrap();
+    let big = dir.join(format!("big-{big_mib}.bak"));
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut fill = |buf: &mut [u8]| {
+        for chunk in buf.chunks_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
+        }
+    };
+    if std::fs::metadata(&big).map(|m| m.len()).unwrap_or(0) != big_mib << 20 {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+        let mut buf = vec![0u8; 1 << 20];
+        for _ in 0..big_mib {
+            fill(&mut buf);
+            f.write_all(&buf).unwrap();
+        }
+    }
+    let mut files = vec![big];
+    for i in 0..200 {
+        let path = dir.join("small").join(format!("log_{i:03}.trn"));
+        let len = 64 * 1024 + i * 4099;
+        if std::fs::metadata(&path).map(|m| m.len() as usize).unwrap_or(0) != len {
+            let mut buf = vec![0u8; len];
+            fill(&mut buf);
+            std::fs::write(&path, buf).unwrap();
+        }
+        files.push(path);
+    }
+    files
+}
+
+/// CPU seconds (user + system) and peak RSS (MiB) of this process, from /proc.
+fn usage() -> (f64, f64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: f64 = fields.get(11).and_then(|u| u.parse::<f64>().ok()).unwrap_or(0.0)
+        + fields.get(12).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok());
+    (ticks / 100.0, hwm.unwrap_or(0.0) / 1024.0)
+}
+
+fn child(scenario: &str, url: &str, files: &[PathBuf], concurrency: usize) {
+    let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    let started = Instant::now();
+    if scenario == "read-md5" {
+        for f in files {
+            let mut h = Md5::new();
+            let mut r = std::fs::File::open(f).unwrap();
+            let mut buf = vec![0u8; 8 << 20];
+            loop {
+                let n = r.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                h.update(&buf[..n]);
+            }
+            std::hint::black_box(h.finalize());
+        }
+    } else {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let http = StorageClient::new(&HttpOptions::default()).unwrap();
+            let container = ContainerUrl::parse(url).unwrap();
+            let store =
+                http.container(container, UploadCredential::AccountKey(lrs_core::secrets::Secret::new(AZURITE_KEY)));
+            let run = format!("run{}", std::process::id());
+            let upload: Vec<UploadFile> = files
+                .iter()
+                .map(|f| UploadFile {
+                    source: f.clone(),
+                    blob: format!("{run}/{}", f.file_name().unwrap().to_string_lossy()),
+                })
+                .collect();
+            let journal = tempfile::tempdir().unwrap();
+            let options = UploadOptions {
+                concurrency,
+                settle_window: Duration::ZERO,
+                journal_dir: Some(journal.path().to_path_buf()),
+                ..UploadOptions::default()
+            };
+            UploadJob::new(store, url, upload, options).run().await.unwrap();
+        });
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let (cpu, rss) = usage();
+    println!("RESULT {scenario} {:.1} {cpu:.2} {rss:.0} {secs:.2}", bytes as f64 / 1e6 / secs);
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+fn main() {
+    let big_mib: u64 = arg("--big-mib").and_then(|v| v.parse().ok()).unwrap_or(4096);
+    let runs: usize = arg("--runs").and_then(|v| v.parse().ok()).unwrap_or(3);
+    let concurrency: usize = arg("--concurrency").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CONCURRENCY);
+    let files = ensure_files(big_mib);
+    if let Some(scenario) = arg("--child") {
+        return child(&scenario, &arg("--url").unwrap_or_default(), &files, concurrency);
+    }
+    let sink = DiscardSink::start().unwrap();
+    let azurite = Azurite::start();
+    if let Some(a) = &azurite {
+        let sas = admin_sas();
+        let url = format!("{}?restype=container&{sas}", a.container_url("bench"));
+        let status = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "Content-Length: 0", &url])
+            .output();
+        assert!(status.is_ok(), "curl creates the container");
+    }
+    let mut scenarios =
+        vec![("read-md5".to_string(), String::new()), ("discard-sink".to_string(), sink.container_url("bench"))];
+    if let Some(a) = &azurite {
+        scenarios.push(("azurite".to_string(), a.container_url("bench")));
+    }
+    let total: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    println!(
+        "files: 1 x {big_mib} MiB + 200 small, {:.1} MB; concurrency {concurrency}; {runs} runs each",
+        total as f64 / 1e6
+    );
+    println!("{:<14} {:>9} {:>9} {:>12} {:>9}", "scenario", "MB/s", "CPU s", "CPU s/GiB", "peak MiB");
+    for (name, url) in &scenarios {
+        let mut rates = Vec::new();
+        let mut cpus = Vec::new();
+        let mut rsss = Vec::new();
+        for _ in 0..runs {
+            let exe = std::env::current_exe().unwrap();
+            let out = Command::new(exe)
+                .args([
+                    "--child",
+                    name,
+                    "--url",
+                    url,
+                    "--big-mib",
+                    &big_mib.to_string(),
+                    "--concurrency",
+                    &concurrency.to_string(),
+                ])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            let Some(line) = text.lines().find(|l| l.starts_with("RESULT")) else {
+                eprintln!("{name} failed: {}", String::from_utf8_lossy(&out.stderr));
+                break;
+            };
+            let f: Vec<f64> = line.split_whitespace().skip(2).filter_map(|v| v.parse().ok()).collect();
+            rates.push(f[0]);
+            cpus.push(f[1]);
+            rsss.push(f[2]);
+        }
+        if rates.is_empty() {
+            continue;
+        }
+        let cpu = median(cpus);
+        println!(
+            "{name:<14} {:>9.1} {cpu:>9.2} {:>12.2} {:>9.0}",
+            median(rates),
+            cpu / (total as f64 / (1u64 << 30) as f64),
+            rsss.iter().cloned().fold(0.0, f64::max)
+        );
+    }
+}
+
+fn admin_sas() -> String {
+    use lrs_core::storage::sas::{self, AccountSas};
+    let now = time::OffsetDateTime::now_utc();
+    let sas = AccountSas {
+        services: "b".into(),
+        resource_types: "sco".into(),
+        permissions: "rwdlacup".into(),
+        start: Some(now - time::Duration::minutes(5)),
+        expiry: now + time::Duration::hours(4),
+        protocol: Some("https,http".into()),
+        version: sas::SIGNED_VERSION.into(),
+    };
+    sas.sign("devstoreaccount1", &lrs_core::secrets::Secret::new(AZURITE_KEY)).unwrap().expose().to_string()
+}
