@@ -3,8 +3,10 @@
 //! - [`backup`]: reads SQL Server backup headers from disk, plans each database's restore chain and
 //!   checks the Log Replay Service rules before anything is uploaded.
 //! - [`storage`]: Blob Storage endpoints and clients, the upload engine, SAS tokens and their checks.
+//! - [`arm`]: Azure Resource Manager: clouds, sign-in, the ARM client, pickers and the LRS operations.
 //! - [`secrets`]: the OS keychain and the self-redacting type every credential travels in.
 
+pub mod arm;
 pub mod backup;
 pub mod secrets;
 pub mod storage;
