@@ -57,6 +57,10 @@ pub struct UploadArgs {
     /// Upload even when the inspection found errors.
     #[arg(long)]
     force: bool,
+    /// Replace blobs already in the folder with other content (refused by default: LRS may have
+    /// restored them already).
+    #[arg(long)]
+    overwrite: bool,
     /// Print JSON lines (one event per line, then a summary) instead of progress bars.
     #[arg(long)]
     json: bool,
@@ -119,6 +123,7 @@ fn error_kind(e: &UploadError) -> &'static str {
         UploadError::Source { .. } | UploadError::Plan { .. } => "source",
         UploadError::SourceKeptChanging { .. } => "source_changed",
         UploadError::Verification { .. } => "verification_failed",
+        UploadError::ExistsWithOtherContent { .. } => "exists_with_other_content",
         UploadError::Journal(_) => "journal",
         UploadError::Request(r) => match r.meaning() {
             Meaning::PermissionDenied | Meaning::Unauthenticated => "permission_denied",
@@ -211,6 +216,7 @@ async fn upload(
         concurrency: usize::from(args.concurrency),
         block_size: args.block_size_mib.map(|m| m * MIB),
         settle_window: Duration::from_secs_f64(args.settle_seconds.max(0.0)),
+        overwrite_different: args.overwrite,
         ..UploadOptions::default()
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

@@ -112,6 +112,21 @@ fn uploads_the_restore_sequence_and_refuses_a_broken_chain_unless_forced() {
     assert_eq!(again.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&again.stdout).matches(r#""event":"skipped""#).count(), paths.len());
 
+    // The last log replaced by other bytes under the same name: refused (LRS may have restored
+    // the blob already), then replaced with --overwrite.
+    let last = paths.last().unwrap();
+    let mut bytes = std::fs::read(last).unwrap();
+    let middle = bytes.len() / 2; // inside the log data, away from the headers
+    bytes[middle] ^= 0xFF;
+    std::fs::write(last, &bytes).unwrap();
+    let clash = lrs(home.path()).args(upload_args(dir.path(), &url, "Sales")).arg("--json").output().unwrap();
+    assert_eq!(clash.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&clash.stdout).contains("exists_with_other_content"));
+    let replaced = lrs(home.path()).args(upload_args(dir.path(), &url, "Sales")).arg("--overwrite").output().unwrap();
+    assert_eq!(replaced.status.code(), Some(0), "{}", String::from_utf8_lossy(&replaced.stderr));
+    let blob = format!("Sales/{}", last.file_name().unwrap().to_string_lossy().replace(".trn", ".log"));
+    assert_eq!(read_back(&azurite, "cli", &blob), hash_file(last));
+
     // A log missing from the middle of the chain: refused, then uploaded with --force.
     std::fs::remove_file(&paths[3]).unwrap();
     let refused = lrs(home.path()).args(upload_args(dir.path(), &url, "Sales2")).output().unwrap();

@@ -64,6 +64,10 @@ pub struct UploadOptions {
     pub retry: RetryPolicy,
     /// The journal directory; `None` for the platform default (no journal when there is none).
     pub journal_dir: Option<PathBuf>,
+    /// Replace a blob that is already in the container with other content. Off by default: LRS
+    /// may already have restored that blob, and a backup replaced under the same name breaks the
+    /// chain it is restoring.
+    pub overwrite_different: bool,
 }
 
 impl Default for UploadOptions {
@@ -75,6 +79,7 @@ impl Default for UploadOptions {
             max_restarts: defaults::MAX_SOURCE_RESTARTS,
             retry: RetryPolicy::default(),
             journal_dir: None,
+            overwrite_different: false,
         }
     }
 }
@@ -99,6 +104,12 @@ pub enum UploadError {
          {expected_md5}, the service has {found_size} bytes with MD5 {found_md5}"
     )]
     Verification { blob: String, expected_size: u64, expected_md5: String, found_size: u64, found_md5: String },
+    #[error(
+        "blob '{blob}' is already in the container with other content ({remote_size} bytes there, {local_size} \
+         here): LRS may have restored it already. Give the new backup another file name, or delete the blob \
+         first, or replace it knowingly (--overwrite)"
+    )]
+    ExistsWithOtherContent { blob: String, remote_size: u64, local_size: u64 },
     #[error(transparent)]
     Journal(#[from] JournalError),
     #[error("cannot upload '{}': {source}", path.display())]

@@ -97,9 +97,23 @@ async fn already_there<S: BlobStore>(
     version: FileVersion,
 ) -> Result<Option<FileResult>, UploadError> {
     let props = ctx.call("get properties", &file.blob, || ctx.store.properties(&file.blob)).await?;
-    let Some(BlobProperties { size, content_md5: Some(remote) }) = props else { return Ok(None) };
+    let Some(BlobProperties { size, content_md5 }) = props else { return Ok(None) };
+    let different = || {
+        let refuse = !ctx.options.overwrite_different;
+        let err = UploadError::ExistsWithOtherContent {
+            blob: file.blob.clone(),
+            remote_size: size,
+            local_size: version.size,
+        };
+        if refuse {
+            Err(err)
+        } else {
+            Ok(None)
+        }
+    };
+    let Some(remote) = content_md5 else { return different() };
     if size != version.size {
-        return Ok(None);
+        return different();
     }
     let journaled = ctx.journal.and_then(|j| j.load(ctx.container, &file.blob)).filter(|e| {
         e.size == version.size
@@ -107,7 +121,7 @@ async fn already_there<S: BlobStore>(
             && e.state == JournalState::Verified { content_md5: b64(&remote) }
     });
     if journaled.is_none() && hash_file(&file.source).await? != remote {
-        return Ok(None);
+        return different();
     }
     lock(ctx.tracker).add(&file.blob, size, size, size, false);
     ctx.emit(UploadEvent::Skipped { blob: file.blob.clone(), size });

@@ -145,6 +145,22 @@ async fn a_second_run_sends_only_the_missing_blocks() {
 }
 
 #[tokio::test]
+async fn a_different_blob_already_there_is_refused_unless_overwrite_is_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, _) = write(dir.path(), "a.bak", 1000);
+    let other = vec![9u8; 1000];
+    let store = RecordingStore::new();
+    store.preload_blob("db/a.bak", &other, Some(Md5::digest(&other).into()));
+    let err = run(&store, vec![file(&a)], options(dir.path())).await.unwrap_err();
+    assert!(matches!(err, UploadError::ExistsWithOtherContent { .. }), "{err}");
+    assert!(err.to_string().contains("--overwrite"), "{err}");
+    assert_eq!(store.content("db/a.bak").unwrap(), other, "nothing was replaced");
+    // A blob without Content-MD5 cannot be proven equal: refused as well.
+    store.preload_blob("db/a.bak", &other, None);
+    assert!(run(&store, vec![file(&a)], options(dir.path())).await.is_err());
+}
+
+#[tokio::test]
 async fn a_blob_already_there_is_skipped_and_a_different_one_replaced() {
     let dir = tempfile::tempdir().unwrap();
     let (a, data) = write(dir.path(), "a.bak", 1000);
@@ -154,7 +170,8 @@ async fn a_blob_already_there_is_skipped_and_a_different_one_replaced() {
     let store = RecordingStore::new();
     store.preload_blob("db/a.bak", &data, Some(Md5::digest(&data).into()));
     store.preload_blob("db/b.bak", &data, Some(Md5::digest(&data).into()));
-    let summary = run(&store, vec![file(&a), file(&b)], options(dir.path())).await.unwrap();
+    let replace = UploadOptions { overwrite_different: true, ..options(dir.path()) };
+    let summary = run(&store, vec![file(&a), file(&b)], replace).await.unwrap();
     assert_eq!(summary.files[0].outcome, FileOutcome::Skipped);
     assert_eq!(summary.files[1].outcome, FileOutcome::Uploaded);
     assert_eq!(store.content("db/b.bak").unwrap(), data_b);
