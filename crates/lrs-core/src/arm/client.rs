@@ -18,7 +18,7 @@ use url::Url;
 use super::cloud::AzureCloud;
 use super::defaults;
 use super::error::{ArmError, ErrorKind};
-use crate::storage::client::redact;
+use crate::secrets::redact;
 use crate::storage::retry::{parse_retry_after, Jitter, RandomJitter, RetryPolicy};
 
 /// Options of an [`ArmClient`].

@@ -15,8 +15,8 @@ use time::OffsetDateTime;
 use url::Url;
 
 use super::cloud::{checked_url, AzureCloud, CloudError};
+use crate::secrets::redact;
 use crate::secrets::{Keychain, KeychainError, Secret};
-use crate::storage::client::redact;
 
 pub const ENV_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub const ENV_CLIENT_ID: &str = "AZURE_CLIENT_ID";

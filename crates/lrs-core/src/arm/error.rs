@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::storage::client::redact;
+use crate::secrets::redact;
 
 /// What a failure means; the closed set the CLI and the UI branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
