@@ -1,8 +1,14 @@
 //! `lrs`: the LRS Wizard command line. A thin clap front end over `lrs-core`; every subcommand
 //! renders engine results as text for people or JSON for scripts.
 
+mod arm_args;
 mod credentials;
+mod failure;
 mod inspect;
+mod list;
+mod login;
+mod lrs_ops;
+mod lrs_status;
 mod sas;
 mod secrets;
 mod upload;
@@ -34,6 +40,20 @@ enum Command {
     /// Store, check or delete a credential in the OS keychain (the value is read from standard input).
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
+    /// Sign in to Azure: the browser (default), --device-code, --azure-cli, or --service-principal
+    /// (AZURE_* variables). An interactive sign-in's refresh token is kept in the keychain only.
+    Login(login::LoginArgs),
+    /// List what the sign-in sees: subscriptions, resource groups, managed instances, storage accounts.
+    #[command(subcommand)]
+    List(list::ListCommand),
+    /// Start a Log Replay restore from the database's folder in Blob Storage (returns once accepted).
+    Start(lrs_ops::StartArgs),
+    /// Show a Log Replay restore's progress (--watch: until Completed or Failed). Exit 1 when it failed.
+    Status(lrs_status::StatusArgs),
+    /// The cutover: complete a continuous-mode restore once the last backup is restored.
+    Complete(lrs_ops::CompleteArgs),
+    /// Stop a Log Replay restore: drops the database (only one that LRS is restoring).
+    Stop(lrs_ops::StopArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,5 +63,11 @@ fn main() -> ExitCode {
         Command::Upload(args) => upload::run(&args),
         Command::Sas(command) => sas::run(&command),
         Command::Secrets(command) => secrets::run(&command),
+        Command::Login(args) => login::run(&args),
+        Command::List(command) => list::run(&command),
+        Command::Start(args) => lrs_ops::run_start(&args),
+        Command::Status(args) => lrs_status::run(&args),
+        Command::Complete(args) => lrs_ops::run_complete(&args),
+        Command::Stop(args) => lrs_ops::run_stop(&args),
     }
 }
