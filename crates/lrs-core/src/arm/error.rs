@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::secrets::redact;
+use crate::storage::retry::Meaning;
 
 /// What a failure means; the closed set the CLI and the UI branch on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -40,17 +41,19 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    /// The meaning of an HTTP error status: the one place statuses are interpreted.
+    /// The meaning of an HTTP error status, from the storage engine's table (one table for both).
     pub fn from_status(status: u16) -> ErrorKind {
-        match status {
-            400 => ErrorKind::BadRequest,
-            401 => ErrorKind::Unauthenticated,
-            403 => ErrorKind::PermissionDenied,
-            404 => ErrorKind::NotFound,
-            409 | 412 => ErrorKind::Conflict,
-            408 | 429 => ErrorKind::Throttled,
-            500 | 502 | 503 | 504 => ErrorKind::ServerBusy,
-            _ => ErrorKind::Unexpected,
+        match Meaning::of_status(status) {
+            Meaning::BadRequest => ErrorKind::BadRequest,
+            Meaning::Unauthenticated => ErrorKind::Unauthenticated,
+            Meaning::PermissionDenied => ErrorKind::PermissionDenied,
+            Meaning::NotFound => ErrorKind::NotFound,
+            Meaning::Conflict => ErrorKind::Conflict,
+            Meaning::Throttled => ErrorKind::Throttled,
+            Meaning::ServerBusy => ErrorKind::ServerBusy,
+            Meaning::Network => ErrorKind::Network,
+            Meaning::Timeout => ErrorKind::Timeout,
+            Meaning::Other => ErrorKind::Unexpected,
         }
     }
 

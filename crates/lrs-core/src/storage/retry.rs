@@ -58,6 +58,22 @@ pub enum Meaning {
     Other,
 }
 
+impl Meaning {
+    /// The meaning of an HTTP error status: the one table of statuses, for Blob Storage and ARM.
+    pub fn of_status(status: u16) -> Meaning {
+        match status {
+            400 => Meaning::BadRequest,
+            401 => Meaning::Unauthenticated,
+            403 => Meaning::PermissionDenied,
+            404 => Meaning::NotFound,
+            409 | 412 => Meaning::Conflict,
+            408 | 429 => Meaning::Throttled,
+            500 | 502 | 503 | 504 => Meaning::ServerBusy,
+            _ => Meaning::Other,
+        }
+    }
+}
+
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -115,16 +131,7 @@ impl RequestError {
 
     pub fn meaning(&self) -> Meaning {
         match &self.failure {
-            Failure::Status { status, .. } => match status {
-                400 => Meaning::BadRequest,
-                401 => Meaning::Unauthenticated,
-                403 => Meaning::PermissionDenied,
-                404 => Meaning::NotFound,
-                409 | 412 => Meaning::Conflict,
-                408 | 429 => Meaning::Throttled,
-                500 | 502 | 503 | 504 => Meaning::ServerBusy,
-                _ => Meaning::Other,
-            },
+            Failure::Status { status, .. } => Meaning::of_status(*status),
             Failure::Network(_) => Meaning::Network,
             Failure::Timeout(_) => Meaning::Timeout,
             Failure::Other(_) => Meaning::Other,
