@@ -1,5 +1,5 @@
-//! How an emulator is set up: where it listens and keeps its state, what it seeds, the clock, and
-//! the timings of the restore it simulates. The `--config` file is JSON:
+//! How an emulator is set up: where it listens (plain HTTP, or HTTPS with given PEM files) and keeps
+//! its state, what it seeds, the clock, and the timings of the restore it simulates. The `--config` file is JSON:
 //! `{"seed": {...}, "timing": {...}}`, both optional (see the crate README).
 
 use std::net::SocketAddr;
@@ -51,11 +51,21 @@ impl Default for Timing {
     }
 }
 
+/// The PEM files of an HTTPS emulator: the certificate chain (leaf first) and its private key
+/// (PKCS#8, PKCS#1 or SEC1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
 /// Everything [`crate::Emulator::start`] needs.
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
     /// Where to listen; port 0 picks a free one.
     pub listen: SocketAddr,
+    /// Serve HTTPS with this certificate and key instead of plain HTTP.
+    pub tls: Option<TlsFiles>,
     /// Where the state is kept (created if missing); `None` keeps it in a temporary folder that
     /// disappears with the emulator.
     pub state_dir: Option<PathBuf>,
@@ -74,6 +84,7 @@ impl EmulatorConfig {
     pub fn rehearsal() -> EmulatorConfig {
         EmulatorConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: None,
             state_dir: None,
             seed: Seed::rehearsal(DEFAULT_BLOB_ENDPOINT),
             timing: Timing::default(),

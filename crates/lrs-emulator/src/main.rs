@@ -1,13 +1,14 @@
 //! `lrs-emulator`: runs the local ARM + Entra ID + LRS emulator until interrupted.
 //!
-//! `lrs-emulator --listen 127.0.0.1:PORT --state-dir DIR [--config FILE] [--blob-endpoint URL]`
+//! `lrs-emulator --listen 127.0.0.1:PORT --state-dir DIR [--config FILE] [--blob-endpoint URL]
+//! [--tls-cert FILE --tls-key FILE]`
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use lrs_emulator::{Emulator, EmulatorConfig};
+use lrs_emulator::{Emulator, EmulatorConfig, StartError, TlsFiles};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +29,12 @@ struct Args {
     /// Blob endpoint of the default storage account (Azurite).
     #[arg(long, default_value = lrs_emulator::seed::DEFAULT_BLOB_ENDPOINT)]
     blob_endpoint: String,
+    /// Serve HTTPS with this PEM certificate (chain, leaf first) instead of plain HTTP; needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -36,6 +43,9 @@ async fn main() -> ExitCode {
     let mut config = EmulatorConfig::rehearsal().with_blob_endpoint(&args.blob_endpoint);
     config.listen = args.listen;
     config.state_dir = Some(args.state_dir);
+    if let (Some(cert), Some(key)) = (args.tls_cert, args.tls_key) {
+        config.tls = Some(TlsFiles { cert, key });
+    }
     if let Some(path) = &args.config {
         config = match config.apply_file(path) {
             Ok(config) => config,
@@ -49,7 +59,10 @@ async fn main() -> ExitCode {
         Ok(running) => running,
         Err(err) => {
             eprintln!("lrs-emulator: {err}");
-            return ExitCode::FAILURE;
+            return match err {
+                StartError::Tls(_) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            };
         }
     };
     println!("lrs-emulator listening on {}", running.base_url());

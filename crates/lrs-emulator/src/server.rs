@@ -1,5 +1,6 @@
 //! Starting and stopping an emulator: bind the listener, load or seed the state, serve the token
-//! endpoints and ARM, and tick the restores in the background until shut down.
+//! endpoints and ARM (plain HTTP, or HTTPS with [`crate::tls`]), and tick the restores in the
+//! background until shut down.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::auth::oauth;
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
 use crate::state::{State, Store, StoreError};
+use crate::tls::{TlsError, TlsListener};
 
 /// Why an emulator could not start.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     State(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] TlsError),
     #[error("cannot create a temporary state folder: {0}")]
     TempDir(#[source] std::io::Error),
 }
@@ -44,6 +48,7 @@ impl Emulator {
                 (temp.path().to_path_buf(), Some(temp))
             }
         };
+        let acceptor = config.tls.as_ref().map(crate::tls::acceptor).transpose()?;
         let store = Store::open(&dir)?;
         let state = match store.load()? {
             Some(state) => state,
@@ -53,7 +58,8 @@ impl Emulator {
             .await
             .map_err(|source| StartError::Listen { addr: config.listen, source })?;
         let addr = listener.local_addr().map_err(|source| StartError::Listen { addr: config.listen, source })?;
-        let base_url = format!("http://{addr}");
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         let mut app = App::new(state, store, config.clock.clone(), config.timing.clone(), base_url.clone());
         app.page_size = config.page_size;
         app.max_restores_per_subscription = config.max_restores_per_subscription;
@@ -61,13 +67,18 @@ impl Emulator {
         app.write(|_| ());
         let (stop, stopped) = oneshot::channel::<()>();
         let router = router(app.clone());
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let stopped = async move {
+            let _ = stopped.await;
+        };
+        let server = match acceptor {
+            None => tokio::spawn(async move {
+                let _ = axum::serve(listener, router).with_graceful_shutdown(stopped).await;
+            }),
+            Some(acceptor) => tokio::spawn(async move {
+                let listener = TlsListener::new(listener, acceptor);
+                let _ = axum::serve(listener, router).with_graceful_shutdown(stopped).await;
+            }),
+        };
         let ticker = tokio::spawn(tick_forever(app.clone()));
         Ok(RunningEmulator { base_url, app, stop: Some(stop), server: Some(server), ticker, _temp: temp })
     }
@@ -104,7 +115,7 @@ pub struct RunningEmulator {
 }
 
 impl RunningEmulator {
-    /// `http://127.0.0.1:PORT`: the ARM endpoint and the authority host.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS): the ARM endpoint and the authority host.
     pub fn base_url(&self) -> &str {
         &self.base_url
     }
