@@ -14,6 +14,8 @@ APT_PACKAGES=(
   xvfb xauth webkit2gtk-driver xdotool imagemagick x11-utils
   # keychain (Secret Service) in tests
   gnome-keyring dbus-x11 libsecret-tools
+  # self-signed certificates for the HTTPS tests (Azurite --oauth basic, the emulator's TLS)
+  openssl
 )
 # The front end's compiler runs on Node; one from elsewhere (nodesource, nvm) is used as it is.
 command -v node >/dev/null && command -v npm >/dev/null || APT_PACKAGES+=(nodejs npm)
