@@ -6,7 +6,7 @@
 //! - [`SignInArgs`]: which sign-in to use. In order: `--azure-cli`; a service principal from
 //!   `AZURE_TENANT_ID` / `AZURE_CLIENT_ID` / `AZURE_CLIENT_SECRET` (and `AZURE_AUTHORITY_HOST`), as
 //!   every Azure SDK reads them; the refresh token `lrs login` kept in the keychain
-//!   (`login/<tenant>/<client id>`); a service principal secret `lrs login --service-principal --save`
+//!   (`login/<sign-in host>/<tenant>/<client id>`); a service principal secret `lrs login --service-principal --save`
 //!   kept in the keychain (`sp/<tenant>/<client id>`).
 //! - [`SubscriptionArg`] and [`DatabaseArgs`]: where the command acts; without `--subscription`
 //!   the one subscription the sign-in sees is used (and it is an error when it sees several).
@@ -238,6 +238,8 @@ mod tests {
         assert_eq!(args.tenant(), ORGANIZATIONS);
         assert_eq!(args.client_id(), AZURE_CLI_CLIENT_ID);
         let entry = args.interactive(&AzureCloud::public()).keychain_entry();
-        assert_eq!(entry, format!("login/organizations/{AZURE_CLI_CLIENT_ID}"));
+        assert_eq!(entry, format!("login/login.microsoftonline.com/organizations/{AZURE_CLI_CLIENT_ID}"));
+        let emulator = args.interactive(&AzureCloud::emulator("http://127.0.0.1:8443").unwrap()).keychain_entry();
+        assert_eq!(emulator, format!("login/127.0.0.1:8443/organizations/{AZURE_CLI_CLIENT_ID}"));
     }
 }

@@ -8,8 +8,8 @@
 //! - `--service-principal`: checks the service principal of `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
 //!   `AZURE_CLIENT_SECRET` (and `AZURE_AUTHORITY_HOST`); `--save` keeps its secret in the keychain.
 //!
-//! The refresh token of an interactive sign-in goes to the keychain only (`login/<tenant>/<client
-//! id>`, rotated on use), never to a file or the output. Exit codes: 0 signed in, 1 the sign-in or
+//! The refresh token of an interactive sign-in goes to the keychain only (`login/<sign-in
+//! host>/<tenant>/<client id>`, rotated on use), never to a file or the output. Exit codes: 0 signed in, 1 the sign-in or
 //! ARM refused, 2 bad usage or no usable keychain.
 
 use std::process::ExitCode;

@@ -55,7 +55,10 @@ async fn list_with_the_kept_sign_in(world: &World) {
 }
 
 fn forget(world: &World) {
-    let entry = format!("login/{DEFAULT_TENANT}/{CLIENT_ID}");
+    // The entry names the sign-in host (the emulator), so the token never goes to another host.
+    let base = world.emulator.base_url().to_string();
+    let host = base.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/');
+    let entry = format!("login/{host}/{DEFAULT_TENANT}/{CLIENT_ID}");
     let keychain = Keychain::with_service(&world.keychain_service);
     assert!(keychain.get(&entry).unwrap().is_some(), "the refresh token is in the keychain");
     keychain.delete(&entry).unwrap();

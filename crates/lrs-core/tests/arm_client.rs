@@ -21,6 +21,7 @@ fn quick_polls() -> PollOptions {
     PollOptions {
         default_interval: Duration::from_millis(5),
         max_interval: Duration::from_millis(10),
+        min_interval: Duration::ZERO,
         max_wait: Duration::from_secs(10),
     }
 }
@@ -253,4 +254,27 @@ async fn location_is_polled_when_there_is_no_async_operation_and_failures_are_ty
     let response = client.send(Method::DELETE, client.url("/other", "v").unwrap(), None, "drop").await.unwrap();
     let err = lro::follow(&client, "drop", &response, &Wait::Yes(quick_polls())).await.unwrap_err();
     assert_eq!((err.kind, err.code.as_deref()), (ErrorKind::OperationFailed, Some("ConflictingDatabaseOperation")));
+}
+
+#[tokio::test]
+async fn a_delete_or_post_that_may_have_arrived_is_never_sent_twice() {
+    // A 500 may come after the service acted: sending the drop or the cutover again could drop a
+    // database that has just been cut over. Only a GET is repeated whatever happened.
+    let stub = ArmStub::start().await;
+    let failing = || Reply::json(500, r#"{"error":{"code":"InternalServerError","message":"oops"}}"#);
+    stub.route("DELETE", "/subscriptions/s/x", vec![failing(), Reply::empty(200)]);
+    stub.route("POST", "/subscriptions/s/y", vec![failing(), Reply::empty(200)]);
+    let client = stub.client();
+    for (method, path) in [(Method::DELETE, "/subscriptions/s/x"), (Method::POST, "/subscriptions/s/y")] {
+        let url = client.url(path, "2025-01-01").unwrap();
+        let err = client.send(method.clone(), url, None, "test").await.unwrap_err();
+        assert_eq!(err.status, Some(500), "{method}");
+    }
+    assert_eq!(stub.arm_requests().len(), 2, "each sent once");
+    // A 429 means the service did not act: that one is sent again.
+    let throttled = Reply::json(429, r#"{"error":{"code":"TooManyRequests","message":"slow"}}"#);
+    stub.route("DELETE", "/subscriptions/s/z", vec![throttled, Reply::empty(200)]);
+    let url = client.url("/subscriptions/s/z", "2025-01-01").unwrap();
+    client.send(Method::DELETE, url, None, "test").await.unwrap();
+    assert_eq!(stub.arm_requests().len(), 4);
 }

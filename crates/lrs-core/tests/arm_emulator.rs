@@ -50,6 +50,7 @@ fn quick() -> Wait {
     Wait::Yes(PollOptions {
         default_interval: Duration::from_millis(50),
         max_interval: Duration::from_millis(200),
+        min_interval: Duration::ZERO,
         max_wait: Duration::from_secs(30),
     })
 }

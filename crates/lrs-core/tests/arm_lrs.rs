@@ -56,6 +56,7 @@ fn quick() -> Wait {
     Wait::Yes(PollOptions {
         default_interval: Duration::from_millis(5),
         max_interval: Duration::from_millis(10),
+        min_interval: Duration::ZERO,
         max_wait: Duration::from_secs(10),
     })
 }

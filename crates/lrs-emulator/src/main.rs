@@ -40,6 +40,15 @@ struct Args {
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    // It hands out tokens and keeps SAS tokens in its state: plain HTTP stays on this machine.
+    if !args.listen.ip().is_loopback() && args.tls_cert.is_none() {
+        eprintln!(
+            "lrs-emulator: refusing to serve plain HTTP on {}: listen on a loopback address (127.0.0.1) or give \
+             --tls-cert and --tls-key",
+            args.listen
+        );
+        return ExitCode::from(2);
+    }
     let mut config = EmulatorConfig::rehearsal().with_blob_endpoint(&args.blob_endpoint);
     config.listen = args.listen;
     config.state_dir = Some(args.state_dir);

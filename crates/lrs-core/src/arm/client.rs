@@ -1,9 +1,11 @@
 //! [`ArmClient`]: the one client of Azure Resource Manager. It adds the bearer token (cached and
 //! renewed before it runs out; sent to the cloud's ARM origin only), the api-version of each call,
 //! and retries with the storage engine's policy: 408/429/5xx and network errors with exponential
-//! backoff and jitter, `Retry-After` honoured, 400/403 never. A POST is retried after a network
-//! error only when the request never left (connection refused), because a POST such as
-//! `completeRestore` must not be sent twice. Bodies are never logged: a start request carries a SAS.
+//! backoff and jitter, `Retry-After` honoured, 400/403 never. Only a GET is sent again whatever
+//! happened: a PUT, POST or DELETE (start, `completeRestore`, the drop) is sent again only when
+//! the service certainly did not act on it (the request never left, or the answer was 429, or 503
+//! with `Retry-After`), because acting twice can drop a database that has just been cut over.
+//! Bodies are never logged: a start request carries a SAS.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,8 +45,9 @@ impl Default for ArmClientOptions {
     }
 }
 
-/// A successful ARM answer: its status, the headers that matter, and the body.
-#[derive(Debug, Clone)]
+/// A successful ARM answer: its status, the headers that matter, and the body. Its `Debug` leaves
+/// the body out: `listKeys` and `ListServiceSas` answers hold keys and SAS tokens.
+#[derive(Clone)]
 pub struct ArmResponse {
     pub status: u16,
     pub request_id: Option<String>,
@@ -52,6 +55,19 @@ pub struct ArmResponse {
     pub location: Option<String>,
     pub retry_after: Option<Duration>,
     pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for ArmResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArmResponse")
+            .field("status", &self.status)
+            .field("request_id", &self.request_id)
+            .field("azure_async_operation", &self.azure_async_operation)
+            .field("location", &self.location)
+            .field("retry_after", &self.retry_after)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl ArmResponse {
@@ -184,7 +200,9 @@ impl ArmClient {
                 *self.inner.token.lock().await = None;
                 continue;
             }
-            let may_resend = method != Method::POST || !sent || error.status.is_some();
+            let not_processed =
+                matches!(error.status, Some(429)) || (error.status == Some(503) && error.retry_after.is_some());
+            let may_resend = method == Method::GET || !sent || not_processed;
             if !error.kind.is_transient() || !may_resend || retry >= policy.max_retries {
                 return Err(error);
             }

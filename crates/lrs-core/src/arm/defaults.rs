@@ -18,6 +18,8 @@ pub const STORAGE_API_VERSION: &str = "2024-01-01";
 pub const LRO_DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 /// The longest `Retry-After` an LRO poll honours (LRS answers 15 s).
 pub const LRO_MAX_INTERVAL: Duration = Duration::from_secs(120);
+/// The shortest interval between two polls, whatever `Retry-After` says.
+pub const LRO_MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// A completeRestore or drop can run for long minutes (>10 min observed for a drop); this bounds a wait.
 pub const LRO_MAX_WAIT: Duration = Duration::from_secs(6 * 3600);
 
@@ -50,6 +52,7 @@ mod tests {
         assert!(p.initial_delay < p.max_delay && p.max_delay <= p.max_retry_after);
         assert!(LRO_MAX_INTERVAL >= Duration::from_secs(15), "LRS asks for 15 s");
         assert!(LRO_DEFAULT_INTERVAL <= LRO_MAX_INTERVAL && LRO_MAX_INTERVAL < LRO_MAX_WAIT);
+        assert!(LRO_MIN_INTERVAL > Duration::ZERO && LRO_MIN_INTERVAL <= LRO_DEFAULT_INTERVAL);
         for v in [SQL_API_VERSION, SUBSCRIPTIONS_API_VERSION, RESOURCE_GROUPS_API_VERSION, STORAGE_API_VERSION] {
             assert!(time::Date::parse(v, time::macros::format_description!("[year]-[month]-[day]")).is_ok(), "{v}");
         }

@@ -6,7 +6,8 @@
 //!
 //! A sign-in yields a [`RefreshTokenCredential`], an `azure_core` token credential that trades the
 //! refresh token for ARM access tokens. The refresh token lives in a [`Secret`] and, when a
-//! keychain is given, in the keychain only (entry `login/<tenant>/<client id>`), rotated on use.
+//! keychain is given, in the keychain only (entry `login/<sign-in host>/<tenant>/<client id>`),
+//! rotated on use.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -187,9 +188,16 @@ impl InteractiveSignIn {
         Ok(keychain.get(&entry)?.map(|rt| self.credential(rt).with_keychain(keychain.clone())))
     }
 
-    /// The keychain entry of this sign-in's refresh token: `login/<tenant>/<client id>`.
+    /// The keychain entry of this sign-in's refresh token: `login/<sign-in host>/<tenant>/<client id>`.
+    /// The host is part of the name so that a token is only ever sent back to the host that issued
+    /// it: a production sign-in never goes to an emulator, nor an emulator's to Azure.
     pub fn keychain_entry(&self) -> String {
-        format!("login/{}/{}", self.tenant, self.client_id)
+        let host = match (self.cloud.authority_host.host_str(), self.cloud.authority_host.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            (None, _) => "unknown-host".to_string(),
+        };
+        format!("login/{host}/{}/{}", self.tenant, self.client_id)
     }
 
     fn credential_from(&self, token: &BasicTokenResponse) -> Result<RefreshTokenCredential, SignInError> {
@@ -375,7 +383,7 @@ mod tests {
             s.endpoint("devicecode").unwrap(),
             "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode"
         );
-        assert_eq!(s.keychain_entry(), format!("login/organizations/{AZURE_CLI_CLIENT_ID}"));
+        assert_eq!(s.keychain_entry(), format!("login/login.microsoftonline.com/organizations/{AZURE_CLI_CLIENT_ID}"));
         let scopes: Vec<String> = s.scopes().iter().map(|x| x.to_string()).collect();
         assert_eq!(scopes, ["https://management.azure.com/.default", "offline_access"]);
         let c = s.credential(Secret::new("rt-secret-value"));

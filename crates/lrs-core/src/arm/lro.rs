@@ -23,6 +23,8 @@ pub struct PollOptions {
     pub default_interval: Duration,
     /// The longest interval honoured (a longer `Retry-After` is cut to this).
     pub max_interval: Duration,
+    /// The shortest interval, whatever `Retry-After` says (`0` would poll ARM in a tight loop).
+    pub min_interval: Duration,
     /// Give up (with a `Timeout` error; the operation goes on in Azure) after this long.
     pub max_wait: Duration,
 }
@@ -32,6 +34,7 @@ impl Default for PollOptions {
         PollOptions {
             default_interval: defaults::LRO_DEFAULT_INTERVAL,
             max_interval: defaults::LRO_MAX_INTERVAL,
+            min_interval: defaults::LRO_MIN_INTERVAL,
             max_wait: defaults::LRO_MAX_WAIT,
         }
     }
@@ -151,7 +154,11 @@ impl Operation {
     pub async fn wait(mut self, client: &ArmClient, options: &PollOptions) -> Result<(), ArmError> {
         let started = tokio::time::Instant::now();
         loop {
-            let interval = self.retry_after.unwrap_or(options.default_interval).min(options.max_interval);
+            let interval = self
+                .retry_after
+                .unwrap_or(options.default_interval)
+                .min(options.max_interval)
+                .max(options.min_interval);
             if started.elapsed() + interval > options.max_wait {
                 let message = format!("still running after {} s; it goes on in Azure", started.elapsed().as_secs());
                 return Err(ArmError::local(ErrorKind::Timeout, &self.what, message));

@@ -33,8 +33,7 @@ pub struct DatabaseRef {
 impl DatabaseRef {
     pub fn path(&self) -> String {
         let instance = instance_path(&self.subscription, &self.resource_group, &self.instance);
-        let db: String = url::form_urlencoded::byte_serialize(self.database.as_bytes()).collect();
-        format!("{instance}/databases/{}", db.replace('+', "%20"))
+        format!("{instance}/databases/{}", super::pickers::seg(&self.database))
     }
 }
 
@@ -170,7 +169,9 @@ impl LrsDatabase<'_> {
         let what = format!("start the restore of '{}'", self.db.database);
         let url = c.url(&self.db.path(), SQL_API_VERSION)?;
         let response = c.send(Method::PUT, url, Some(&body), &what).await?;
-        let operation = Operation::from_response(&what, &response)?;
+        // Azure accepted the start: whatever its headers say, report it as started (a second start
+        // would only meet the database it created).
+        let operation = Operation::from_response(&what, &response).ok().flatten();
         Ok(Started {
             status: response.status,
             location: instance.location,
@@ -326,5 +327,8 @@ mod tests {
             db.path(),
             "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Sql/managedInstances/mi/databases/Sales%20DB"
         );
+        // `..` must not resolve to the instance itself.
+        let up = DatabaseRef { database: "..".into(), ..db };
+        assert!(up.path().ends_with("/databases/%2E%2E"), "{}", up.path());
     }
 }

@@ -146,7 +146,12 @@ impl From<RawResource> for StorageAccount {
     }
 }
 
-fn seg(value: &str) -> String {
+/// One path segment of an ARM resource id, escaped. A segment of dots only is escaped too: URL
+/// resolution would collapse `databases/..` into the instance itself.
+pub(crate) fn seg(value: &str) -> String {
+    if !value.is_empty() && value.bytes().all(|b| b == b'.') {
+        return value.replace('.', "%2E");
+    }
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect::<String>().replace('+', "%20")
 }
 
