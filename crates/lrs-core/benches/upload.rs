@@ -5,7 +5,7 @@
 //! seconds and peak RSS are its own. `scripts/bench-upload.sh` runs the Python SDK on the same
 //! files and Azurite.
 //!
-//! `cargo bench -p lrs-core --bench upload [-- --runs N --concurrency N --big-mib N]`
+//! `cargo bench -p lrs-core --bench upload [-- --runs N --concurrency N --big-mib N --block-mib N]`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -80,7 +80,7 @@ fn usage() -> (f64, f64) {
     (ticks / 100.0, hwm.unwrap_or(0.0) / 1024.0)
 }
 
-fn child(scenario: &str, url: &str, files: &[PathBuf], concurrency: usize) {
+fn child(scenario: &str, url: &str, files: &[PathBuf], concurrency: usize, block_size: Option<u64>) {
     let bytes: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
     let started = Instant::now();
     if scenario == "read-md5" {
@@ -115,6 +115,7 @@ fn child(scenario: &str, url: &str, files: &[PathBuf], concurrency: usize) {
             let journal = tempfile::tempdir().unwrap();
             let options = UploadOptions {
                 concurrency,
+                block_size,
                 settle_window: Duration::ZERO,
                 journal_dir: Some(journal.path().to_path_buf()),
                 ..UploadOptions::default()
@@ -136,9 +137,10 @@ fn main() {
     let big_mib: u64 = arg("--big-mib").and_then(|v| v.parse().ok()).unwrap_or(4096);
     let runs: usize = arg("--runs").and_then(|v| v.parse().ok()).unwrap_or(3);
     let concurrency: usize = arg("--concurrency").and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CONCURRENCY);
+    let block_mib: Option<u64> = arg("--block-mib").and_then(|v| v.parse().ok());
     let files = ensure_files(big_mib);
     if let Some(scenario) = arg("--child") {
-        return child(&scenario, &arg("--url").unwrap_or_default(), &files, concurrency);
+        return child(&scenario, &arg("--url").unwrap_or_default(), &files, concurrency, block_mib.map(|m| m << 20));
     }
     let sink = DiscardSink::start().unwrap();
     let azurite = Azurite::start();
@@ -157,17 +159,25 @@ fn main() {
     }
     let total: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
     println!(
-        "files: 1 x {big_mib} MiB + 200 small, {:.1} MB; concurrency {concurrency}; {runs} runs each",
-        total as f64 / 1e6
+        "files: 1 x {big_mib} MiB + 200 small, {:.1} MB; concurrency {concurrency}; block {}; {runs} runs each",
+        total as f64 / 1e6,
+        block_mib.map_or_else(|| "default".to_string(), |m| format!("{m} MiB"))
     );
-    println!("{:<14} {:>9} {:>9} {:>12} {:>9}", "scenario", "MB/s", "CPU s", "CPU s/GiB", "peak MiB");
+    println!(
+        "{:<14} {:>9} {:>9} {:>12} {:>9}  peak MiB of each run",
+        "scenario", "MB/s", "CPU s", "CPU s/GiB", "peak MiB"
+    );
     for (name, url) in &scenarios {
         let mut rates = Vec::new();
         let mut cpus = Vec::new();
         let mut rsss = Vec::new();
         for _ in 0..runs {
             let exe = std::env::current_exe().unwrap();
-            let out = Command::new(exe)
+            let mut command = Command::new(exe);
+            if let Some(m) = block_mib {
+                command.args(["--block-mib", &m.to_string()]);
+            }
+            let out = command
                 .args([
                     "--child",
                     name,
@@ -194,11 +204,13 @@ fn main() {
             continue;
         }
         let cpu = median(cpus);
+        let peaks: Vec<String> = rsss.iter().map(|r| format!("{r:.0}")).collect();
         println!(
-            "{name:<14} {:>9.1} {cpu:>9.2} {:>12.2} {:>9.0}",
+            "{name:<14} {:>9.1} {cpu:>9.2} {:>12.2} {:>9.0}  {}",
             median(rates),
             cpu / (total as f64 / (1u64 << 30) as f64),
-            rsss.iter().cloned().fold(0.0, f64::max)
+            rsss.iter().cloned().fold(0.0, f64::max),
+            peaks.join(" ")
         );
     }
 }

@@ -14,8 +14,9 @@ use azure_core::Bytes;
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;
 use md5::{Digest, Md5};
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::mpsc;
 
+use super::buffers::BlockBuffer;
 use super::plan::BlockPlan;
 use super::scheduler::Ctx;
 use super::store::BlobStore;
@@ -29,11 +30,11 @@ pub(super) enum Staged {
     Changed,
 }
 
-/// A block read from the file, with the permit that accounts for its memory.
+/// A block read from the file. Its bytes are a pooled buffer that holds the permit accounting
+/// for its memory until the last clone of `data` is dropped.
 struct Block {
     index: u64,
     data: Bytes,
-    _permit: OwnedSemaphorePermit,
 }
 
 /// Sends every block of `plan` not in `reused` and returns the whole-file MD5.
@@ -67,13 +68,16 @@ async fn read_blocks<S: BlobStore>(
     let mut reader = Some((std::fs::File::open(&file.source).map_err(source_err)?, Md5::new()));
     for index in 0..plan.block_count() {
         let (_, len) = plan.block_range(index);
-        let keep = !reused.contains(&index);
-        let permit = match keep {
-            true => Some(ctx.permits.clone().acquire_owned().await.map_err(|_| UploadError::Cancelled)?),
-            false => None,
+        let buffer = match reused.contains(&index) {
+            false => {
+                let len = usize::try_from(len).map_err(|e| source_err(std::io::Error::other(e)))?;
+                let capacity = usize::try_from(plan.block_size).unwrap_or(len);
+                Some(ctx.buffers.take(len, capacity).await.map_err(|_| UploadError::Cancelled)?)
+            }
+            true => None,
         };
         let (handle, hasher) = reader.take().ok_or(UploadError::Cancelled)?;
-        let joined = tokio::task::spawn_blocking(move || read_block(handle, hasher, len, keep)).await;
+        let joined = tokio::task::spawn_blocking(move || read_block(handle, hasher, len, buffer)).await;
         let (handle, hasher, data) = joined.map_err(|e| source_err(std::io::Error::other(e.to_string())))?;
         let data = match data {
             Ok(data) => data,
@@ -81,10 +85,10 @@ async fn read_blocks<S: BlobStore>(
             Err(e) => return Err(source_err(e)),
         };
         reader = Some((handle, hasher));
-        match permit {
-            Some(permit) => {
+        match data {
+            Some(data) => {
                 // The receiver is gone only when sending failed; its error is the one reported.
-                if tx.send(Block { index, data, _permit: permit }).await.is_err() {
+                if tx.send(Block { index, data }).await.is_err() {
                     return Err(UploadError::Cancelled);
                 }
             }
@@ -97,22 +101,19 @@ async fn read_blocks<S: BlobStore>(
     Ok(reader.map(|(_, hasher)| hasher.finalize().into()))
 }
 
-/// Reads `len` bytes and feeds them to the whole-file hash; keeps them only when they must be sent.
+/// Reads `len` bytes and feeds them to the whole-file hash; keeps them (in `buffer`, which holds
+/// `len` bytes) only when they must be sent. A file shorter than planned is `UnexpectedEof`.
 fn read_block(
     mut file: std::fs::File,
     mut hasher: Md5,
     len: u64,
-    keep: bool,
-) -> (std::fs::File, Md5, std::io::Result<Bytes>) {
+    buffer: Option<BlockBuffer>,
+) -> (std::fs::File, Md5, std::io::Result<Option<Bytes>>) {
     let result = (|| {
-        if keep {
-            let mut data = Vec::with_capacity(usize::try_from(len).map_err(std::io::Error::other)?);
-            (&mut file).take(len).read_to_end(&mut data)?;
-            if (data.len() as u64) < len {
-                return Err(std::io::ErrorKind::UnexpectedEof.into());
-            }
-            hasher.update(&data);
-            return Ok(Bytes::from(data));
+        if let Some(mut buffer) = buffer {
+            file.read_exact(buffer.as_mut_slice())?;
+            hasher.update(buffer.as_ref());
+            return Ok(Some(buffer.freeze()));
         }
         let mut buf = vec![0u8; (1 << 20).min(len as usize)];
         let mut left = len;
@@ -122,7 +123,7 @@ fn read_block(
             hasher.update(&buf[..n]);
             left -= n as u64;
         }
-        Ok(Bytes::new())
+        Ok(None)
     })();
     (file, hasher, result)
 }

@@ -7,7 +7,7 @@
 //!   official SDK and [`recording`] in memory for tests;
 //! - [`plan`]: blob names, block sizes and deterministic block IDs;
 //! - [`scheduler`] and [`blocks`]: one file's upload (resume, skip, restart, verify) and its
-//!   block pipeline;
+//!   block pipeline; [`buffers`]: the job's reused block buffers, which hold the memory bound;
 //! - [`journal`], [`watch`], [`progress`]: the resume journal, the "still being written" watch,
 //!   and progress events.
 //!
@@ -16,6 +16,7 @@
 
 pub mod azure;
 mod blocks;
+mod buffers;
 pub mod journal;
 pub mod plan;
 pub mod progress;
@@ -31,7 +32,6 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 pub use journal::{Journal, JournalEntry, JournalError, JournalState};
@@ -165,6 +165,7 @@ pub struct UploadJob<S> {
     events: Option<UnboundedSender<UploadEvent>>,
     cancel: CancellationToken,
     jitter: Arc<dyn Jitter>,
+    buffers: buffers::BufferPool,
 }
 
 impl<S> std::fmt::Debug for UploadJob<S> {
@@ -176,6 +177,7 @@ impl<S> std::fmt::Debug for UploadJob<S> {
 impl<S: BlobStore> UploadJob<S> {
     /// `container` names the destination in the journal (the container URL without a query).
     pub fn new(store: S, container: impl Into<String>, files: Vec<UploadFile>, options: UploadOptions) -> Self {
+        let buffers = buffers::BufferPool::new(options.concurrency.clamp(1, defaults::MAX_CONCURRENCY));
         UploadJob {
             store,
             container: container.into(),
@@ -184,6 +186,7 @@ impl<S: BlobStore> UploadJob<S> {
             events: None,
             cancel: CancellationToken::new(),
             jitter: Arc::new(RandomJitter::new()),
+            buffers,
         }
     }
 
@@ -233,7 +236,7 @@ impl<S: BlobStore> UploadJob<S> {
             container: &self.container,
             journal: journal.as_ref(),
             jitter: self.jitter.as_ref(),
-            permits: Arc::new(Semaphore::new(concurrency)),
+            buffers: &self.buffers,
             tracker: &tracker,
             cancel: &self.cancel,
         };

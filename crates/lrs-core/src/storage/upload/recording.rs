@@ -145,6 +145,8 @@ impl BlobStore for RecordingStore {
                 };
                 return Err(RequestError::new("put block", blob, failure));
             }
+            // A copy: the engine's block buffer goes back to its pool once the call is over.
+            let data = Bytes::copy_from_slice(&data);
             self.state().blobs.entry(blob.to_string()).or_default().staged.insert(block_id.to_vec(), data);
             Ok(())
         }

@@ -5,14 +5,14 @@
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use base64::Engine;
 use md5::{Digest, Md5};
-use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::blocks::{self, Staged};
+use super::buffers::BufferPool;
 use super::journal::{Journal, JournalEntry, JournalState};
 use super::plan::{block_size_for, BlockPlan};
 use super::progress::{Tracker, UploadEvent};
@@ -28,8 +28,8 @@ pub(super) struct Ctx<'a, S> {
     pub container: &'a str,
     pub journal: Option<&'a Journal>,
     pub jitter: &'a dyn Jitter,
-    /// One permit per block in memory, across all files: the memory bound.
-    pub permits: Arc<Semaphore>,
+    /// The block buffers, at most one per block in flight across all files: the memory bound.
+    pub buffers: &'a BufferPool,
     pub tracker: &'a Mutex<Tracker>,
     pub cancel: &'a CancellationToken,
 }

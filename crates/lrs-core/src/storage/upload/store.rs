@@ -34,7 +34,9 @@ pub struct BlobProperties {
 
 /// The service calls of an upload. Every call is idempotent.
 pub trait BlobStore: Send + Sync {
-    /// Put Block with a transactional Content-MD5 that the service checks.
+    /// Put Block with a transactional Content-MD5 that the service checks. `data` is one of the
+    /// job's block buffers: it must not be kept once the call has returned or been dropped (the
+    /// buffer, and the permit to read the next block, come back when its last clone is dropped).
     fn stage_block(
         &self,
         blob: &str,

@@ -85,6 +85,26 @@ async fn blocks_in_flight_never_exceed_the_concurrency() {
 }
 
 #[tokio::test]
+async fn block_buffers_are_reused_and_never_more_than_the_concurrency() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, data_a) = write(dir.path(), "a.bak", 64 * 1024 * 20 + 5);
+    let (b, data_b) = write(dir.path(), "b.bak", 64 * 1024 * 20);
+    let (c, data_c) = write(dir.path(), "c.bak", 1000);
+    let store = RecordingStore::with_stage_delay(Duration::from_millis(5));
+    let job = UploadJob::new(store.clone(), "mem://c", vec![file(&a), file(&b), file(&c)], options(dir.path()));
+    let buffers = job.buffers.clone();
+    job.run().await.unwrap();
+    assert_eq!(stages(&store), 42);
+    assert_eq!(store.max_in_flight(), 4);
+    // 42 blocks of three files through 4 buffers, each held until its Put Block was over.
+    assert!(buffers.most_live() <= 4 && buffers.most_live() >= store.max_in_flight(), "{}", buffers.most_live());
+    assert!(buffers.created() <= 4, "{}", buffers.created());
+    assert_eq!(store.content("db/a.bak").unwrap(), data_a);
+    assert_eq!(store.content("db/b.bak").unwrap(), data_b);
+    assert_eq!(store.content("db/c.bak").unwrap(), data_c);
+}
+
+#[tokio::test]
 async fn transient_failures_are_retried_and_nothing_is_lost() {
     let dir = tempfile::tempdir().unwrap();
     let (a, data) = write(dir.path(), "a.bak", 64 * 1024 * 5 + 3);
