@@ -17,7 +17,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 loc=$(mktemp -d)
 PATH=$bin:$PATH "$bin/azurite-blob" --disableTelemetry --silent --location "$loc" --blobHost 127.0.0.1 --blobPort "$port" &
 azurite=$!
-trap 'kill $azurite; rm -rf "$loc"' EXIT
+trap 'kill $azurite; wait $azurite 2>/dev/null; rm -rf "$loc"' EXIT
 sleep 3
 cat > "$loc/up.py" <<'PY'
 import sys, os, time, uuid
