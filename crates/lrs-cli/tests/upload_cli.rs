@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use lrs_core::backup::writer::{write_sample_chain, SyntheticBackup};
 use lrs_core::secrets::Secret;
-use lrs_core::storage::sas::{self, AccountSas};
+use lrs_core::storage::sas::AccountSas;
 use lrs_testkit::{Azurite, FaultProxy, Op, AZURITE_ACCOUNT, AZURITE_KEY};
 use serde_json::Value;
 
@@ -24,15 +24,7 @@ fn lrs(data_home: &Path) -> Command {
 
 fn admin_sas() -> String {
     let now = time::OffsetDateTime::now_utc();
-    let sas = AccountSas {
-        services: "b".into(),
-        resource_types: "sco".into(),
-        permissions: "rwdlacup".into(),
-        start: Some(now - time::Duration::minutes(5)),
-        expiry: now + time::Duration::hours(2),
-        protocol: Some("https,http".into()),
-        version: sas::SIGNED_VERSION.into(),
-    };
+    let sas = AccountSas::full_blob_access(now, time::Duration::hours(2));
     sas.sign(AZURITE_ACCOUNT, &Secret::new(AZURITE_KEY)).unwrap().expose().to_string()
 }
 

@@ -216,16 +216,8 @@ fn main() {
 }
 
 fn admin_sas() -> String {
-    use lrs_core::storage::sas::{self, AccountSas};
+    use lrs_core::storage::sas::AccountSas;
     let now = time::OffsetDateTime::now_utc();
-    let sas = AccountSas {
-        services: "b".into(),
-        resource_types: "sco".into(),
-        permissions: "rwdlacup".into(),
-        start: Some(now - time::Duration::minutes(5)),
-        expiry: now + time::Duration::hours(4),
-        protocol: Some("https,http".into()),
-        version: sas::SIGNED_VERSION.into(),
-    };
+    let sas = AccountSas::full_blob_access(now, time::Duration::hours(4));
     sas.sign("devstoreaccount1", &lrs_core::secrets::Secret::new(AZURITE_KEY)).unwrap().expose().to_string()
 }

@@ -29,19 +29,7 @@ fn key() -> Secret {
 
 /// An account SAS with every right, for the test's own setup (create the container, upload a blob).
 fn admin_sas(now: OffsetDateTime) -> String {
-    AccountSas {
-        services: "b".into(),
-        resource_types: "sco".into(),
-        permissions: "rwdlac".into(),
-        start: Some(now - Duration::minutes(15)),
-        expiry: now + Duration::hours(2),
-        protocol: Some("https,http".into()),
-        version: SIGNED_VERSION.into(),
-    }
-    .sign(AZURITE_ACCOUNT, &key())
-    .unwrap()
-    .expose()
-    .to_string()
+    AccountSas::full_blob_access(now, Duration::hours(2)).sign(AZURITE_ACCOUNT, &key()).unwrap().expose().to_string()
 }
 
 async fn setup(client: &reqwest::Client, container: &ContainerUrl, now: OffsetDateTime) {

@@ -20,17 +20,7 @@ pub fn key() -> Secret {
 /// An account SAS able to create containers and read blobs (for the tests' own calls).
 pub fn admin_sas() -> Secret {
     let now = OffsetDateTime::now_utc();
-    AccountSas {
-        services: "b".into(),
-        resource_types: "sco".into(),
-        permissions: "rwdlacup".into(),
-        start: Some(now - time::Duration::minutes(5)),
-        expiry: now + time::Duration::hours(2),
-        protocol: Some("https,http".into()),
-        version: sas::SIGNED_VERSION.into(),
-    }
-    .sign(AZURITE_ACCOUNT, &key())
-    .unwrap()
+    AccountSas::full_blob_access(now, time::Duration::hours(2)).sign(AZURITE_ACCOUNT, &key()).unwrap()
 }
 
 /// Creates `container` on Azurite (direct, not through any proxy).

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lrs_core::secrets::Secret;
-use lrs_core::storage::sas::{AccountSas, SIGNED_VERSION};
+use lrs_core::storage::sas::AccountSas;
 use lrs_emulator::seed::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT};
 use lrs_emulator::{Emulator, EmulatorConfig, ManualClock, RunningEmulator, Timing};
 use lrs_testkit::secret_scan::{assert_no_secret, assert_no_secret_like};
@@ -261,14 +261,6 @@ pub fn upload_name(path: &Path) -> String {
 
 fn admin_sas() -> String {
     let now = time::OffsetDateTime::now_utc();
-    let sas = AccountSas {
-        services: "b".into(),
-        resource_types: "sco".into(),
-        permissions: "rwdlacup".into(),
-        start: Some(now - time::Duration::minutes(15)),
-        expiry: now + time::Duration::hours(2),
-        protocol: Some("https,http".into()),
-        version: SIGNED_VERSION.into(),
-    };
+    let sas = AccountSas::full_blob_access(now, time::Duration::hours(2));
     sas.sign(AZURITE_ACCOUNT, &Secret::new(AZURITE_KEY)).unwrap().expose().to_string()
 }

@@ -174,19 +174,11 @@ impl Storage {
     /// An account SAS with every right, for the test's own setup (create the container, upload).
     pub fn write_sas(&self) -> String {
         let now = OffsetDateTime::now_utc();
-        lrs_core::storage::sas::AccountSas {
-            services: "b".into(),
-            resource_types: "sco".into(),
-            permissions: "rwdlac".into(),
-            start: Some(now - Duration::minutes(15)),
-            expiry: now + Duration::hours(2),
-            protocol: Some("https,http".into()),
-            version: lrs_core::storage::sas::SIGNED_VERSION.into(),
-        }
-        .sign(self.container.account(), &Secret::new(AZURITE_KEY))
-        .unwrap()
-        .expose()
-        .to_string()
+        lrs_core::storage::sas::AccountSas::full_blob_access(now, Duration::hours(2))
+            .sign(self.container.account(), &Secret::new(AZURITE_KEY))
+            .unwrap()
+            .expose()
+            .to_string()
     }
 
     /// The LRS token: Read + List on the container for 32 days.

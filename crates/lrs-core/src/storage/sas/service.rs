@@ -73,6 +73,22 @@ pub struct AccountSas {
 }
 
 impl AccountSas {
+    /// Every blob right (`rwdlacup`) on service, containers and blobs, from 15 minutes ago for
+    /// `lifetime`, over https or http: what setting up an emulator's containers takes (creating a
+    /// container needs an account SAS or Shared Key, and the official crates have no Shared Key).
+    /// Never a token for LRS, which accepts Read and List only.
+    pub fn full_blob_access(now: OffsetDateTime, lifetime: time::Duration) -> AccountSas {
+        AccountSas {
+            services: "b".into(),
+            resource_types: "sco".into(),
+            permissions: "rwdlacup".into(),
+            start: Some(now - super::START_SKEW),
+            expiry: now + lifetime,
+            protocol: Some("https,http".into()),
+            version: super::SIGNED_VERSION.into(),
+        }
+    }
+
     pub fn sign(&self, account: &str, key: &Secret) -> Result<Secret, SasError> {
         check_window(self.start, self.expiry)?;
         let st = self.start.map(format_time).unwrap_or_default();
@@ -201,6 +217,19 @@ mod tests {
             "st=2026-01-01T11%3A45%3A00Z&se=2026-01-01T14%3A00%3A00Z&sp=racw&spr=https&sv=2022-11-02&sr=c\
              &sig=Aaq3sHKTMSkuhdstMdDF5oMvYs30R%2BDVpnuRqMtq4Yg%3D"
         );
+    }
+
+    #[test]
+    fn full_blob_access_covers_every_blob_right_and_starts_early() {
+        let now = time::macros::datetime!(2026-01-01 12:00 UTC);
+        let sas = AccountSas::full_blob_access(now, time::Duration::hours(2));
+        assert_eq!(
+            (sas.services.as_str(), sas.resource_types.as_str(), sas.permissions.as_str()),
+            ("b", "sco", "rwdlacup")
+        );
+        assert_eq!(sas.start, Some(now - super::super::START_SKEW));
+        assert_eq!(sas.expiry, now + time::Duration::hours(2));
+        assert!(sas.sign("devstoreaccount1", &Secret::new("a2V5")).unwrap().expose().contains("sp=rwdlacup"));
     }
 
     #[test]
