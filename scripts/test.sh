@@ -2,7 +2,8 @@
 # Runs every test of LRS Wizard on a fresh Debian 12 machine: installs what is missing
 # (scripts/setup.sh), checks formatting and lints, keeps Tauri out of the engine, runs the Rust
 # tests (unit, fixture, CLI, Tauri mock-runtime) with a real Secret Service on a private D-Bus,
-# then the GUI end-to-end test on the real app binary under Xvfb.
+# the front end's unit tests, the GUI end-to-end test on the real app binary under Xvfb, and
+# finally builds the app's .deb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -35,7 +36,14 @@ dbus-run-session -- sh -c '
   cargo test --workspace --locked
 ' 2> >(grep -v "Failed to set fd limit" >&2)
 
+echo "== front end unit tests"
+npm run --silent test:ui
+
 if [ -x "$ROOT/scripts/gui-test.sh" ]; then
   echo "== GUI end-to-end (real app under WebDriver)"
   bash "$ROOT/scripts/gui-test.sh"
 fi
+
+echo "== Debian package (npm Tauri CLI, release build)"
+(cd "$ROOT/src-tauri" && npx --no-install tauri build --bundles deb)
+ls -l "${CARGO_TARGET_DIR:-$ROOT/target}"/release/bundle/deb/*.deb

@@ -8,6 +8,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use lrs_core::backup::Inspection;
+use lrs_core::session::{
+    CloudItem, ContainerItem, GroupItem, InstanceItem, SessionView, Settings, SignInPrompt, SignInRequest,
+    StorageAccountItem, StorageRequest, SubscriptionItem, TargetRequest,
+};
+use lrs_core::tsql::{TsqlRequest, TsqlScript};
 use ts_rs::{Config, TS};
 
 use crate::error::UiError;
@@ -21,6 +26,20 @@ fn export_to(dir: &Path) {
     let cfg = Config::new().with_large_int("number").with_out_dir(dir);
     Inspection::export_all(&cfg).expect("export Inspection");
     UiError::export_all(&cfg).expect("export UiError");
+    SessionView::export_all(&cfg).expect("export SessionView");
+    SignInRequest::export_all(&cfg).expect("export SignInRequest");
+    SignInPrompt::export_all(&cfg).expect("export SignInPrompt");
+    CloudItem::export_all(&cfg).expect("export CloudItem");
+    SubscriptionItem::export_all(&cfg).expect("export SubscriptionItem");
+    GroupItem::export_all(&cfg).expect("export GroupItem");
+    InstanceItem::export_all(&cfg).expect("export InstanceItem");
+    TargetRequest::export_all(&cfg).expect("export TargetRequest");
+    StorageAccountItem::export_all(&cfg).expect("export StorageAccountItem");
+    ContainerItem::export_all(&cfg).expect("export ContainerItem");
+    StorageRequest::export_all(&cfg).expect("export StorageRequest");
+    Settings::export_all(&cfg).expect("export Settings");
+    TsqlRequest::export_all(&cfg).expect("export TsqlRequest");
+    TsqlScript::export_all(&cfg).expect("export TsqlScript");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -1,26 +1,176 @@
-//! The Tauri commands: one-line adapters that call `lrs-core` (or the native dialog) off the UI
-//! thread and turn errors into [`UiError`]. No logic lives here.
+//! The Tauri commands: one-line adapters that unpack the managed state, call one `lrs-core` (or
+//! `lrs-rehearsal`, or native dialog) function and turn its error into [`UiError`]. No logic lives
+//! here. Grouped by wizard step.
 
 use std::path::PathBuf;
 
-use lrs_core::backup::{self, InspectOptions, Inspection};
+use lrs_core::backup::Inspection;
+use lrs_core::session::{
+    CloudItem, ContainerItem, GroupItem, InstanceItem, PastedSecret, SessionView, Settings, SignInPrompt,
+    SignInRequest, StorageAccountItem, StorageRequest, SubscriptionItem, TargetRequest,
+};
+use lrs_core::tsql::{self, TsqlRequest, TsqlScript};
 use tauri::async_runtime::spawn_blocking;
-use tauri::{AppHandle, Runtime};
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
+use time::OffsetDateTime;
 
 use crate::error::UiError;
+use crate::state::AppState;
 
-/// Reads every backup under `paths` and plans each database's restore (blocking work, so it runs
-/// on the blocking pool and the window stays responsive).
+type Result<T> = std::result::Result<T, UiError>;
+
+// Welcome and mode.
+
 #[tauri::command]
-pub async fn inspect_backups(paths: Vec<PathBuf>) -> Result<Inspection, UiError> {
-    Ok(spawn_blocking(move || backup::inspect(&paths, &InspectOptions::default())).await??)
+pub fn session_view(state: State<'_, AppState>) -> SessionView {
+    state.session.view()
+}
+
+#[tauri::command]
+pub fn begin_azure(state: State<'_, AppState>) -> SessionView {
+    state.session.begin_azure()
+}
+
+/// Starts the local rehearsal (Azurite, the LRS emulator, samples) and signs in to it.
+#[tauri::command]
+pub async fn begin_rehearsal(state: State<'_, AppState>) -> Result<SessionView> {
+    Ok(state.rehearsal.begin(&state.session, &state.rehearsal_dir).await?)
+}
+
+// Sign in and target.
+
+#[tauri::command]
+pub fn list_clouds(state: State<'_, AppState>) -> Vec<CloudItem> {
+    state.session.clouds()
+}
+
+/// Signs in; what the user must do (device code, browser URL) comes over `on_prompt`.
+#[tauri::command]
+pub async fn sign_in<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    request: SignInRequest,
+    on_prompt: Channel<SignInPrompt>,
+) -> Result<SessionView> {
+    let open = |url: &str| app.opener().open_url(url, None::<&str>).map_err(|e| e.to_string());
+    Ok(state
+        .session
+        .sign_in(
+            request,
+            |prompt| {
+                let _ = on_prompt.send(prompt);
+            },
+            open,
+        )
+        .await?)
+}
+
+#[tauri::command]
+pub async fn list_subscriptions(state: State<'_, AppState>) -> Result<Vec<SubscriptionItem>> {
+    Ok(state.session.subscriptions().await?)
+}
+
+#[tauri::command]
+pub async fn list_resource_groups(state: State<'_, AppState>, subscription_id: String) -> Result<Vec<GroupItem>> {
+    Ok(state.session.resource_groups(&subscription_id).await?)
+}
+
+#[tauri::command]
+pub async fn list_instances(
+    state: State<'_, AppState>,
+    subscription_id: String,
+    resource_group: String,
+) -> Result<Vec<InstanceItem>> {
+    Ok(state.session.instances(&subscription_id, &resource_group).await?)
+}
+
+#[tauri::command]
+pub async fn select_target(state: State<'_, AppState>, request: TargetRequest) -> Result<SessionView> {
+    Ok(state.session.select_target(request).await?)
+}
+
+// Backups.
+
+/// Reads every backup under `paths`, plans each database's restore, and keeps the databases.
+#[tauri::command]
+pub async fn inspect_backups(state: State<'_, AppState>, paths: Vec<PathBuf>) -> Result<Inspection> {
+    Ok(state.session.inspect_backups(paths).await?)
 }
 
 /// Shows the native folder picker; `None` when the user cancels.
 #[tauri::command]
-pub async fn pick_backup_folder<R: Runtime>(app: AppHandle<R>) -> Result<Option<PathBuf>, UiError> {
+pub async fn pick_backup_folder<R: Runtime>(app: AppHandle<R>) -> Result<Option<PathBuf>> {
     let dialog = app.dialog().file().set_title("Choose the folder that holds one database's backups");
     let picked = spawn_blocking(move || dialog.blocking_pick_folder()).await?;
     picked.map(|path| path.into_path().map_err(UiError::internal)).transpose()
+}
+
+// Storage.
+
+#[tauri::command]
+pub async fn list_storage_accounts(state: State<'_, AppState>) -> Result<Vec<StorageAccountItem>> {
+    Ok(state.session.storage_accounts().await?)
+}
+
+#[tauri::command]
+pub async fn list_containers(state: State<'_, AppState>, account: StorageAccountItem) -> Result<Vec<ContainerItem>> {
+    Ok(state.session.containers(&account).await?)
+}
+
+#[tauri::command]
+pub fn select_storage(state: State<'_, AppState>, request: StorageRequest) -> Result<SessionView> {
+    Ok(state.session.select_storage(request)?)
+}
+
+/// Fetches the account key through ARM into the keychain (it never comes back to the window).
+#[tauri::command]
+pub async fn fetch_account_key(state: State<'_, AppState>) -> Result<SessionView> {
+    Ok(state.session.fetch_account_key().await?)
+}
+
+#[tauri::command]
+pub fn save_account_key(state: State<'_, AppState>, key: PastedSecret) -> Result<SessionView> {
+    Ok(state.session.save_account_key(key)?)
+}
+
+#[tauri::command]
+pub fn set_folder(state: State<'_, AppState>, database: String, folder: String) -> Result<SessionView> {
+    Ok(state.session.set_folder(&database, &folder)?)
+}
+
+// Access.
+
+#[tauri::command]
+pub fn generate_sas(state: State<'_, AppState>, days: u32) -> Result<SessionView> {
+    Ok(state.session.generate_sas(days, OffsetDateTime::now_utc())?)
+}
+
+#[tauri::command]
+pub fn paste_sas(state: State<'_, AppState>, token: PastedSecret) -> Result<SessionView> {
+    Ok(state.session.paste_sas(token)?)
+}
+
+#[tauri::command]
+pub async fn check_access(state: State<'_, AppState>) -> Result<SessionView> {
+    Ok(state.session.check_access(OffsetDateTime::now_utc()).await?)
+}
+
+// Settings and the T-SQL helper.
+
+#[tauri::command]
+pub fn get_settings(state: State<'_, AppState>) -> Settings {
+    state.session.settings()
+}
+
+#[tauri::command]
+pub fn save_settings(state: State<'_, AppState>, settings: Settings) -> Result<Settings> {
+    Ok(state.session.save_settings(settings)?)
+}
+
+#[tauri::command]
+pub fn tsql_script(request: TsqlRequest) -> Result<TsqlScript> {
+    Ok(tsql::backup_script(&request)?)
 }

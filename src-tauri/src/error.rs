@@ -2,6 +2,9 @@
 //! small closed set the UI may branch on; the message is for people and is never matched on.
 
 use lrs_core::backup::InspectError;
+use lrs_core::session::{SessionError, SessionErrorKind};
+use lrs_core::tsql::TsqlError;
+use lrs_rehearsal::RehearsalError;
 use serde::Serialize;
 
 /// What kind of failure the UI is looking at. Part of the JSON contract: never rename one.
@@ -13,8 +16,18 @@ pub enum UiErrorCode {
     PathNotFound,
     /// A path exists but may not be read.
     PermissionDenied,
-    /// The request itself is unusable (for example no path at all).
+    /// The request itself is unusable (for example no path at all, or a malformed URL).
     InvalidInput,
+    /// The step needs a sign-in (or the sign-in expired): go to "Sign in and target".
+    NotSignedIn,
+    /// The step needs an earlier one first (the message says which).
+    NotReady,
+    /// Azure (or the local emulator) refused or failed; the message has its code and request id.
+    Azure,
+    /// The OS keychain is unreachable, locked or refused.
+    Keychain,
+    /// The local rehearsal could not start (Azurite missing, a port, a folder).
+    RehearsalUnavailable,
     /// Anything else: a bug or an unexpected system failure.
     Internal,
 }
@@ -52,6 +65,37 @@ impl From<InspectError> for UiError {
     }
 }
 
+impl From<SessionError> for UiError {
+    fn from(err: SessionError) -> Self {
+        let code = match err.kind() {
+            SessionErrorKind::InvalidInput => UiErrorCode::InvalidInput,
+            SessionErrorKind::NotSignedIn => UiErrorCode::NotSignedIn,
+            SessionErrorKind::NotReady => UiErrorCode::NotReady,
+            SessionErrorKind::PermissionDenied => UiErrorCode::PermissionDenied,
+            SessionErrorKind::PathNotFound => UiErrorCode::PathNotFound,
+            SessionErrorKind::Azure => UiErrorCode::Azure,
+            SessionErrorKind::Keychain => UiErrorCode::Keychain,
+            SessionErrorKind::Internal => UiErrorCode::Internal,
+        };
+        UiError::new(code, err.to_string())
+    }
+}
+
+impl From<RehearsalError> for UiError {
+    fn from(err: RehearsalError) -> Self {
+        match err {
+            RehearsalError::Session(session) => session.into(),
+            other => UiError::new(UiErrorCode::RehearsalUnavailable, other.to_string()),
+        }
+    }
+}
+
+impl From<TsqlError> for UiError {
+    fn from(err: TsqlError) -> Self {
+        UiError::new(UiErrorCode::InvalidInput, err.to_string())
+    }
+}
+
 impl From<tauri::Error> for UiError {
     fn from(err: tauri::Error) -> Self {
         UiError::new(UiErrorCode::Internal, err.to_string())
@@ -76,6 +120,11 @@ mod tests {
             (UiErrorCode::PathNotFound, "path_not_found"),
             (UiErrorCode::PermissionDenied, "permission_denied"),
             (UiErrorCode::InvalidInput, "invalid_input"),
+            (UiErrorCode::NotSignedIn, "not_signed_in"),
+            (UiErrorCode::NotReady, "not_ready"),
+            (UiErrorCode::Azure, "azure"),
+            (UiErrorCode::Keychain, "keychain"),
+            (UiErrorCode::RehearsalUnavailable, "rehearsal_unavailable"),
             (UiErrorCode::Internal, "internal"),
         ];
         for (code, text) in codes {
@@ -98,5 +147,16 @@ mod tests {
         let none = UiError::from(InspectError::NoPaths);
         assert_eq!(none.code, UiErrorCode::InvalidInput);
         assert!(none.message.contains("no path given"));
+    }
+
+    #[test]
+    fn session_errors_map_to_codes() {
+        assert_eq!(UiError::from(SessionError::NotSignedIn).code, UiErrorCode::NotSignedIn);
+        assert_eq!(UiError::from(SessionError::NotReady("x".into())).code, UiErrorCode::NotReady);
+        let missing = RehearsalError::Azurite(lrs_rehearsal::AzuriteError::NotInstalled { dir: "/x".into() });
+        let ui = UiError::from(missing);
+        assert_eq!(ui.code, UiErrorCode::RehearsalUnavailable);
+        assert!(ui.message.contains("scripts/setup.sh"), "{}", ui.message);
+        assert_eq!(UiError::from(TsqlError::NoDatabase).code, UiErrorCode::InvalidInput);
     }
 }

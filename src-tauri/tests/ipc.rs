@@ -1,24 +1,63 @@
 //! The production app (real context, capabilities and ACL) on Tauri's mock runtime: commands are
 //! invoked through IPC exactly as the webview calls them, and the JSON that comes back is checked.
+//! The last test walks the rehearsal from sign-in to a SAS LRS accepts (Azurite, the emulator and
+//! a real Secret Service; it skips without them unless `LRS_REQUIRE_KEYCHAIN=1`).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 
+use lrs_core::secrets::Keychain;
+use lrs_wizard::{AppDirs, AppState};
 use serde_json::{json, Value};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, MockRuntime};
 use tauri::webview::InvokeRequest;
-use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 
-fn app() -> (App<MockRuntime>, WebviewWindow<MockRuntime>) {
-    let app = lrs_wizard::builder::<MockRuntime>().build(tauri::generate_context!()).expect("build app");
-    // Config windows are not created by build(); "main" is the window the capability names.
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("main window");
-    (app, window)
+struct TestApp {
+    app: App<MockRuntime>,
+    window: WebviewWindow<MockRuntime>,
+    dirs: tempfile::TempDir,
 }
 
-fn invoke(app: &App<MockRuntime>, window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+fn keychain_service(test: &str) -> String {
+    format!("lrs-wizard-ipc-test-{test}-{}", std::process::id())
+}
+
+fn app_with(service: &str) -> TestApp {
+    let dirs = tempfile::tempdir().expect("temp dir");
+    let app_dirs = AppDirs { config: dirs.path().join("config"), data: dirs.path().join("data") };
+    let state = AppState::new(&app_dirs, Keychain::with_service(service)).expect("state");
+    let app = lrs_wizard::builder_with::<MockRuntime>(state).build(tauri::generate_context!()).expect("build app");
+    // Config windows are not created by build(); "main" is the window the capability names.
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("main window");
+    TestApp { app, window, dirs }
+}
+
+fn app() -> TestApp {
+    app_with(&keychain_service("plain"))
+}
+
+impl Drop for TestApp {
+    // Tauri keeps the managed state alive past the App: stop the rehearsal's Azurite and emulator here.
+    fn drop(&mut self) {
+        tauri::async_runtime::block_on(self.app.state::<AppState>().rehearsal.stop());
+    }
+}
+
+impl TestApp {
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        invoke_in(&self.app, &self.window, cmd, args)
+    }
+}
+
+fn invoke_in(
+    app: &App<MockRuntime>,
+    window: &WebviewWindow<MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
@@ -38,10 +77,10 @@ fn fixture(name: &str) -> Option<PathBuf> {
 
 #[test]
 fn inspect_backups_returns_the_inspection_json() {
-    let (app, window) = app();
+    let t = app();
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("notes.bak"), b"not a backup at all").expect("write file");
-    let result = invoke(&app, &window, "inspect_backups", json!({"paths": [dir.path()]})).expect("inspection");
+    let result = t.invoke("inspect_backups", json!({"paths": [dir.path()]})).expect("inspection");
     assert!(result["databases"].as_array().expect("databases").is_empty(), "{result}");
     let unreadable = result["unreadable"].as_array().expect("unreadable");
     assert_eq!(unreadable.len(), 1, "{result}");
@@ -54,20 +93,23 @@ fn inspect_backups_reads_a_real_chain() {
         eprintln!("SKIP: ../shared/fixtures/backups is not present");
         return;
     };
-    let (app, window) = app();
-    let result = invoke(&app, &window, "inspect_backups", json!({"paths": [dir]})).expect("inspection");
+    let t = app();
+    let result = t.invoke("inspect_backups", json!({"paths": [dir]})).expect("inspection");
     let databases = result["databases"].as_array().expect("databases");
     assert_eq!(databases.len(), 1, "{result}");
     assert_eq!(databases[0]["name"], "RestoreTimeClean");
     assert_eq!(databases[0]["restore_sequence"].as_array().expect("sequence").len(), 5);
     assert!(databases[0]["findings"].as_array().expect("findings").iter().all(|f| f["fix"].is_string()));
+    // The session keeps the database and its proposed folder for the Storage step.
+    let view = t.invoke("session_view", json!({})).expect("view");
+    assert_eq!(view["databases"][0]["folder"], "RestoreTimeClean", "{view}");
+    assert_eq!(view["databases"][0]["folder_problems"], json!([]));
 }
 
 #[test]
 fn a_missing_folder_is_a_code_and_a_message() {
-    let (app, window) = app();
-    let err =
-        invoke(&app, &window, "inspect_backups", json!({"paths": ["/no/such/folder/anywhere"]})).expect_err("error");
+    let t = app();
+    let err = t.invoke("inspect_backups", json!({"paths": ["/no/such/folder/anywhere"]})).expect_err("error");
     assert_eq!(err["code"], "path_not_found", "{err}");
     assert!(err["message"].as_str().expect("message").contains("/no/such/folder/anywhere"));
     assert_eq!(err.as_object().expect("object").len(), 2, "only code and message: {err}");
@@ -75,15 +117,163 @@ fn a_missing_folder_is_a_code_and_a_message() {
 
 #[test]
 fn no_path_is_invalid_input() {
-    let (app, window) = app();
-    let err = invoke(&app, &window, "inspect_backups", json!({"paths": []})).expect_err("error");
+    let t = app();
+    let err = t.invoke("inspect_backups", json!({"paths": []})).expect_err("error");
     assert_eq!(err["code"], "invalid_input", "{err}");
 }
 
 #[test]
 fn a_window_without_the_capability_may_not_inspect() {
-    let (app, _) = app();
-    let other = WebviewWindowBuilder::new(&app, "other", Default::default()).build().expect("window");
-    let denied = invoke(&app, &other, "inspect_backups", json!({"paths": ["/tmp"]})).expect_err("denied");
+    let t = app();
+    let other = WebviewWindowBuilder::new(&t.app, "other", Default::default()).build().expect("window");
+    let denied = invoke_in(&t.app, &other, "inspect_backups", json!({"paths": ["/tmp"]})).expect_err("denied");
     assert!(denied.to_string().contains("not allowed"), "{denied}");
+}
+
+#[test]
+fn the_webview_gets_no_plugin_command() {
+    let t = app();
+    for cmd in ["plugin:opener|open_url", "plugin:dialog|open", "plugin:window-state|save_window_state"] {
+        let denied = t.invoke(cmd, json!({"url": "https://example.invalid"})).expect_err(cmd);
+        assert!(
+            denied.to_string().contains("not allowed") || denied.to_string().contains("not found"),
+            "{cmd}: {denied}"
+        );
+    }
+}
+
+#[test]
+fn a_new_session_is_in_azure_mode_with_nothing_done() {
+    let t = app();
+    let view = t.invoke("session_view", json!({})).expect("view");
+    assert_eq!(view["mode"], "azure");
+    assert_eq!(
+        view["done"],
+        json!({"signed_in": false, "target": false, "backups": false, "storage": false, "access": false})
+    );
+    let clouds = t.invoke("list_clouds", json!({})).expect("clouds");
+    let names: Vec<&str> = clouds.as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["AzureCloud", "AzureUSGovernment", "AzureChinaCloud"]);
+}
+
+#[test]
+fn steps_out_of_order_say_what_comes_first() {
+    let t = app();
+    let err = t.invoke("list_subscriptions", json!({})).expect_err("not signed in");
+    assert_eq!(err["code"], "not_signed_in", "{err}");
+    let err = t.invoke("generate_sas", json!({"days": 32})).expect_err("no container");
+    assert_eq!(err["code"], "not_ready", "{err}");
+    let err =
+        t.invoke("select_storage", json!({"request": {"container_url": "https://acct.blob.core.windows.net/c?sv=1"}}));
+    assert_eq!(err.expect_err("query")["code"], "invalid_input");
+}
+
+#[test]
+fn settings_are_saved_as_json_in_the_config_folder() {
+    let t = app();
+    let mut settings = t.invoke("get_settings", json!({})).expect("settings");
+    assert_eq!(settings["tenant_id"], "organizations");
+    settings["upload_concurrency"] = json!(4);
+    settings["clouds"] =
+        json!([{"name": "Lab", "arm_endpoint": "http://127.0.0.1:8443", "authority_host": null, "audience": null}]);
+    t.invoke("save_settings", json!({"settings": settings})).expect("saved");
+    let file = std::fs::read_to_string(t.dirs.path().join("config/settings.json")).expect("settings.json");
+    assert!(file.contains("\"upload_concurrency\": 4"), "{file}");
+    let clouds = t.invoke("list_clouds", json!({})).expect("clouds");
+    assert_eq!(clouds[3]["name"], "Lab");
+    settings["upload_concurrency"] = json!(0);
+    let err = t.invoke("save_settings", json!({"settings": settings})).expect_err("invalid");
+    assert_eq!(err["code"], "invalid_input", "{err}");
+}
+
+#[test]
+fn the_tsql_helper_writes_backups_with_checksum() {
+    let t = app();
+    let request = json!({"request": {"databases": ["Sales", "HR"], "backup_type": "full",
+                                     "target": {"kind": "disk", "folder": "D:\\LRS"}}});
+    let script = t.invoke("tsql_script", request).expect("script");
+    let sql = script["sql"].as_str().unwrap();
+    assert!(sql.contains("BACKUP DATABASE [Sales] TO DISK = @file"), "{sql}");
+    assert!(sql.contains("WITH CHECKSUM"));
+    assert!(script["notes"].as_array().unwrap().len() >= 2);
+    let bad = json!({"request": {"databases": [], "backup_type": "log", "target": {"kind": "disk", "folder": "x"}}});
+    assert_eq!(t.invoke("tsql_script", bad).expect_err("no db")["code"], "invalid_input");
+}
+
+fn keychain_required() -> bool {
+    std::env::var("LRS_REQUIRE_KEYCHAIN").is_ok_and(|v| v == "1")
+}
+
+/// Welcome → rehearse → sign-in and target → backups (samples) → storage → access, through IPC.
+#[test]
+fn the_rehearsal_reaches_a_sas_lrs_accepts() {
+    let service = keychain_service("rehearsal");
+    let usable = Keychain::with_service(&service).set("probe/x", &lrs_core::secrets::Secret::new("x"));
+    if let Err(e) = usable {
+        assert!(!keychain_required(), "keychain required but unusable: {e}");
+        eprintln!("SKIPPED: no usable keychain ({e})");
+        return;
+    }
+    let t = app_with(&service);
+    let mut responses = Vec::new();
+    let mut call = |cmd: &str, args: Value| {
+        let value = t.invoke(cmd, args).unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        responses.push(value.to_string());
+        value
+    };
+    let view = match t.invoke("begin_rehearsal", json!({})) {
+        Ok(view) => view,
+        Err(e) if e["code"] == "rehearsal_unavailable" && std::env::var_os("CI").is_none() => {
+            eprintln!("SKIPPED: {e}");
+            return;
+        }
+        Err(e) => panic!("begin_rehearsal: {e}"),
+    };
+    assert_eq!(view["mode"], "rehearsal");
+    assert_eq!(view["done"]["signed_in"], true);
+    let world = view["rehearsal"].clone();
+
+    let subs = call("list_subscriptions", json!({}));
+    let sub = subs[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(sub, world["subscription_id"]);
+    let groups = call("list_resource_groups", json!({"subscriptionId": sub}));
+    assert_eq!(groups[0]["name"], world["resource_group"]);
+    let instances = call("list_instances", json!({"subscriptionId": sub, "resourceGroup": groups[0]["name"]}));
+    assert_eq!(instances[0]["name"], "rehearsal-mi");
+    assert_eq!(instances[0]["tier"], "GeneralPurpose");
+    let target = json!({"subscription_id": sub, "resource_group": groups[0]["name"], "instance": "rehearsal-mi"});
+    let view = call("select_target", json!({"request": target}));
+    assert_eq!(view["target"]["instance"]["collation"], "SQL_Latin1_General_CP1_CI_AS");
+
+    let inspection = call("inspect_backups", json!({"paths": world["samples"]}));
+    assert_eq!(inspection["databases"].as_array().unwrap().len(), 3);
+    let accounts = call("list_storage_accounts", json!({}));
+    assert_eq!(accounts[0]["name"], "devstoreaccount1");
+    let request = json!({"account": accounts[0], "container": "lrs-rehearsal"});
+    let view = call("select_storage", json!({"request": request}));
+    assert_eq!(view["storage"]["container_url"], world["container_url"]);
+    assert_eq!(view["storage"]["key_saved"], false);
+    let view = call("fetch_account_key", json!({}));
+    assert_eq!(view["storage"]["key_saved"], true);
+    assert_eq!(view["done"]["storage"], true, "{view}");
+
+    let view = call("generate_sas", json!({"days": 32}));
+    assert_eq!(view["sas"]["permissions"], "rl");
+    assert!(view["sas"]["expiry_utc"].as_str().unwrap().ends_with('Z'));
+    let view = call("check_access", json!({}));
+    let access = &view["access"];
+    assert_eq!(access["accepted"], true, "{access:#}");
+    let scopes: Vec<&str> = access["checks"].as_array().unwrap().iter().map(|c| c["scope"].as_str().unwrap()).collect();
+    for folder in ["Sales", "Inventory", "HR", "token"] {
+        assert!(scopes.contains(&folder), "{scopes:?}");
+    }
+    assert_eq!(view["done"]["access"], true);
+
+    // Nothing secret ever came back to the window.
+    for text in &responses {
+        assert!(!text.contains(lrs_rehearsal::AZURITE_KEY) && !text.contains("sig="), "{text}");
+    }
+    let _ = Keychain::with_service(&service).delete("probe/x");
+    let _ = Keychain::with_service(&service).delete("storage/devstoreaccount1/key");
+    let _ = Keychain::with_service(&service).delete("sas/devstoreaccount1/lrs-rehearsal");
 }

@@ -1,6 +1,8 @@
 // GUI end-to-end test: drives the real `lrs-wizard` binary through tauri-driver + WebKitWebDriver
-// (run it under Xvfb: scripts/gui-test.sh). It walks Welcome → Backups, inspects a real backup
-// folder and checks what the page shows; screenshots go to target/gui-screenshots/.
+// (run it under Xvfb with a Secret Service: scripts/gui-test.sh). First the Azure way in and the
+// Backups page on a real backup folder; then the rehearsal: Welcome → rehearse → sign in and target
+// (the rehearsal instance) → backups (the samples) → storage → access (every check green).
+// A screenshot of each step goes to target/gui-screenshots/.
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -25,6 +27,8 @@ let home;
 
 async function shot(name) {
   mkdirSync(shots, { recursive: true });
+  // Let WebKit paint what the test just saw (two animation frames, then a short pause).
+  await session.execute("return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 150))))");
   writeFileSync(join(shots, `${name}.png`), await session.screenshot());
 }
 
@@ -65,12 +69,19 @@ test("the Welcome page says what LRS does and what to have ready", async () => {
   await shot("01-welcome");
 });
 
-test("Migrate to Azure leads to the Backups page", async () => {
+test("Migrate to Azure leads to the sign-in, then the Backups page", async () => {
   await (await session.find("#start-migrate")).click();
+  const [signin] = await session.waitFor('[data-testid="page-signin"]');
+  assert.match(await (await signin.find("h1")).text(), /Sign in and choose the target/);
+  await session.waitFor('#cloud option[value="AzureCloud"]');
+  assert.equal(await (await session.find("#nav-signin")).attribute("aria-current"), "page");
+  await shot("02-sign-in-azure");
+  await (await session.find("#nav-backups")).click();
   const [page] = await session.waitFor('[data-testid="page-backups"]');
   assert.match(await (await page.find("h1")).text(), /Check your backups/);
   assert.equal(await (await session.find("#choose-folder")).text(), "Choose folder…");
   assert.equal(await (await session.find("#nav-backups")).attribute("aria-current"), "page");
+  assert.equal(await (await session.find("#nav-upload")).property("disabled"), true, "Upload is a slot for now");
 });
 
 test("a missing folder shows the error code and message", async () => {
@@ -110,10 +121,10 @@ test("inspecting a real backup folder shows the chain and the findings", { skip:
 
   const rows = await db.findAll('[data-testid="file-row"]');
   assert.equal(rows.length, 8, "every file of the folder is listed");
-  await shot("02-backups-inspected");
+  await shot("03-backups-inspected");
   // Bring the findings under the sticky header into view.
   await session.execute("const el = document.querySelector('[data-testid=\"findings\"]'); window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 110);");
-  await shot("03-backups-findings");
+  await shot("04-backups-findings");
 });
 
 test("Choose folder… opens the native dialog and inspects the folder picked there", {
@@ -132,5 +143,116 @@ test("Choose folder… opens the native dialog and inspects the folder picked th
   const [db] = await session.waitFor('[data-testid="database"]');
   assert.equal(await (await db.find('[data-testid="db-name"]')).text(), "RestoreTimeClean");
   assert.equal((await db.findAll('[data-testid="chain-step"]')).length, 5);
-  await shot("04-picked-with-dialog");
+  await shot("05-picked-with-dialog");
+});
+
+/** Waits until `read()` returns something `ok` accepts. */
+async function until(read, ok, what, timeoutMs = 30000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    assert.ok(Date.now() < end, `timed out waiting for ${what} (last: ${JSON.stringify(value)})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+test("Rehearse locally starts the emulators and signs in by itself", async () => {
+  await session.execute("window.scrollTo(0, 0)");
+  await (await session.find("#nav-welcome")).click();
+  await session.waitFor('[data-testid="page-welcome"]');
+  await (await session.find("#start-rehearse")).click();
+  const [page] = await session.waitFor('[data-testid="page-signin"]', { timeoutMs: 90000 });
+  assert.match(await (await page.find('[data-testid="signed-in"]')).text(), /local LRS emulator/);
+  const badge = await session.find('[data-testid="mode-badge"]');
+  assert.match(await badge.text(), /Rehearsal/);
+});
+
+test("sign in and target: the rehearsal instance is picked with its region, tier and collation", async () => {
+  const [card] = await session.waitFor('[data-testid="instance"][data-name="rehearsal-mi"]');
+  const text = await card.text();
+  assert.match(text, /westeurope/);
+  assert.match(text, /GeneralPurpose/);
+  assert.match(text, /SQL_Latin1_General_CP1_CI_AS/);
+  assert.match(text, /Ready/);
+  await card.click();
+  const [chosen] = await session.waitFor('[data-testid="target-chosen"]');
+  assert.match(await chosen.text(), /rehearsal-mi/);
+  await until(() => card.attribute("aria-pressed"), (v) => v === "true", "the card to show as chosen");
+  const next = await session.find("#next");
+  await until(() => next.property("disabled"), (v) => v === false, "Next to be enabled");
+  await shot("10-rehearsal-sign-in-and-target");
+  await next.click();
+  await session.waitFor('[data-testid="page-backups"]');
+});
+
+test("backups: the sample backups inspect as three restorable databases", async () => {
+  await (await session.find("#use-samples")).click();
+  const dbs = await session.waitFor('[data-testid="database"]', { count: 3 });
+  const names = await Promise.all(dbs.map(async (d) => (await d.find('[data-testid="db-name"]')).text()));
+  assert.deepEqual([...names].sort(), ["HR", "Inventory", "Sales"]);
+  for (const db of dbs) assert.equal(await (await db.find('[data-testid="db-verdict"]')).text(), "Restorable");
+  const next = await session.find("#next");
+  await until(() => next.property("disabled"), (v) => v === false, "Next to be enabled");
+  await shot("11-rehearsal-backups");
+  await session.execute("window.scrollTo(0, 0)");
+  await next.click();
+  await session.waitFor('[data-testid="page-storage"]');
+});
+
+test("storage: the container, its key into the keychain, a folder per database", async () => {
+  const account = await session.find("#storage-account");
+  await until(() => account.property("value"), (v) => v === "devstoreaccount1", "the rehearsal account to be chosen");
+  assert.equal(await (await session.find("#container")).property("value"), "lrs-rehearsal");
+  await (await session.find("#use-container")).click();
+  await session.waitFor('[data-testid="container-chosen"]');
+  const fetch = await session.find("#fetch-key");
+  await until(() => fetch.property("disabled"), (v) => v === false, "Fetch the key to be enabled");
+  await fetch.click();
+  const [saved] = await session.waitFor('[data-testid="key-saved"]');
+  assert.match(await saved.text(), /storage\/devstoreaccount1\/key/);
+  const rows = await session.waitFor('[data-testid="folder-row"]', { count: 3 });
+  for (const row of rows) assert.match(await row.text(), /follows the LRS rules/);
+  const next = await session.find("#next");
+  await until(() => next.property("disabled"), (v) => v === false, "Next to be enabled");
+  await shot("12-rehearsal-storage");
+  await session.execute("window.scrollTo(0, 0)");
+  await next.click();
+  // Upload is a slot until the migration engine lands: Next goes on to Access.
+  await session.waitFor('[data-testid="page-access"]');
+});
+
+test("access: a generated Read+List SAS passes every check, and only then may the wizard go on", async () => {
+  const next = await session.find("#next");
+  assert.equal(await next.property("disabled"), true, "Next waits for the checks");
+  await (await session.find("#generate-sas")).click();
+  const [expiry] = await session.waitFor('[data-testid="sas-expiry"]');
+  assert.match(await expiry.text(), /UTC .* local \(in 32 days\)/);
+  await (await session.find("#check-access")).click();
+  const [verdict] = await session.waitFor('[data-testid="access-verdict"]', { timeoutMs: 60000 });
+  const checks = await session.findAll('[data-testid="check"]');
+  const failed = [];
+  for (const c of checks) if ((await c.attribute("data-passed")) !== "true") failed.push(await c.text());
+  assert.deepEqual(failed, [], "every check is green");
+  assert.equal(await verdict.attribute("data-accepted"), "true");
+  const scopes = new Set(await Promise.all(checks.map((c) => c.attribute("data-scope"))));
+  for (const scope of ["token", "Sales", "Inventory", "HR"]) assert.ok(scopes.has(scope), `checks ran for ${scope}`);
+  await until(() => next.property("disabled"), (v) => v === false, "Next to be enabled");
+  await shot("13-rehearsal-access");
+});
+
+test("the T-SQL helper writes BACKUP ... WITH CHECKSUM for the databases found", async () => {
+  await session.execute("window.scrollTo(0, 0)");
+  await (await session.find("#nav-tsql")).click();
+  await session.waitFor('[data-testid="page-tsql"]');
+  await (await session.find("#tsql-generate")).click();
+  const [sql] = await session.waitFor('[data-testid="tsql-sql"]');
+  const text = await sql.property("value");
+  assert.match(text, /BACKUP DATABASE \[Sales\] TO DISK = @file/);
+  assert.match(text, /WITH CHECKSUM/);
+  await shot("14-tsql-helper");
+  await (await session.find("#nav-settings")).click();
+  await session.waitFor('[data-testid="page-settings"]');
+  await until(async () => (await session.find("#settings-concurrency")).property("value"), (v) => v === "8", "the settings");
+  await shot("15-settings");
 });

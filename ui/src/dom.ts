@@ -50,3 +50,34 @@ export function fileName(path: string): string {
 export function displayTime(time: string): string {
   return time.replace("T", " ");
 }
+
+/** A status line with a spinner while a call runs. */
+export function busy(text: string): HTMLElement {
+  return h("p", { class: "busy" }, h("span", { class: "spinner", "aria-hidden": "true" }), text);
+}
+
+/** An error box: the code for tests and styles, a title and the message. */
+export function errorBox(title: string, err: { code: string; message: string }): HTMLElement {
+  return h("div", { class: "alert error", role: "alert", testid: "error", "data-code": err.code },
+    h("strong", {}, title),
+    h("p", {}, err.message),
+  );
+}
+
+/** A labelled form field: `<label>` then the control, and an optional hint. */
+export function field(label: string, control: HTMLElement, hint?: string): HTMLElement {
+  const id = control.id;
+  return h("div", { class: "field" },
+    h("label", { for: id }, label),
+    control,
+    hint ? h("p", { class: "hint" }, hint) : null,
+  );
+}
+
+/** Replaces the options of a `<select>`; `placeholder` first when given. */
+export function setOptions(select: HTMLSelectElement, options: Array<[string, string]>, placeholder?: string): void {
+  replace(select,
+    placeholder ? h("option", { value: "" }, placeholder) : null,
+    ...options.map(([value, text]) => h("option", { value }, text)),
+  );
+}

@@ -1,48 +1,136 @@
-// Entry point: owns which page is shown (the only app-wide view state) and the header navigation.
+// Entry point: owns which page is shown and the last SessionView (the only app-wide view state),
+// the step navigation, and the header (mode badge, tools). Pages get a PageContext.
 
+import { asUiError, sessionView, type SessionView } from "./api.js";
 import { h, replace } from "./dom.js";
-import { welcomePage } from "./pages/welcome.js";
+import { nextStep } from "./format.js";
+import { accessPage } from "./pages/access.js";
 import { backupsPage } from "./pages/backups.js";
+import { settingsPage } from "./pages/settings.js";
+import { signInPage } from "./pages/signin.js";
+import { slotPage } from "./pages/slot.js";
+import { storagePage } from "./pages/storage.js";
+import { tsqlPage } from "./pages/tsql.js";
+import { welcomePage } from "./pages/welcome.js";
 
-type PageId = "welcome" | "backups";
+export type PageId =
+  | "welcome" | "signin" | "backups" | "storage" | "upload" | "access" | "start" | "dashboard" | "cutover"
+  | "tsql" | "settings";
 
-const pages: Record<PageId, { title: string; build: (go: (page: PageId) => void) => HTMLElement }> = {
-  welcome: { title: "Welcome", build: (go) => welcomePage(() => go("backups")) },
-  backups: { title: "Backups", build: () => backupsPage() },
+/** What a page may do: move on, read and replace the session view. */
+export interface PageContext {
+  go(page: PageId): void;
+  /** Shows the next step that exists. */
+  next(): void;
+  view(): SessionView | null;
+  /** Keeps a view a command returned (updates the header and the step marks). */
+  update(view: SessionView): void;
+}
+
+interface PageDef {
+  title: string;
+  /** Shown in the step list; tools are not steps. */
+  step: boolean;
+  /** False for the steps that arrive with the migration engine (their slot is shown, disabled). */
+  available: boolean;
+  build(ctx: PageContext): HTMLElement;
+}
+
+// The wizard's order (ux-reliability-anchors §1.1, §4). To add a page: write ui/src/pages/NAME.ts
+// exporting a builder that takes the PageContext, and replace its slotPage here.
+const pages: Record<PageId, PageDef> = {
+  welcome: { title: "Welcome", step: true, available: true, build: welcomePage },
+  signin: { title: "Sign in and target", step: true, available: true, build: signInPage },
+  backups: { title: "Backups", step: true, available: true, build: backupsPage },
+  storage: { title: "Storage", step: true, available: true, build: storagePage },
+  upload: { title: "Upload", step: true, available: false, build: slotPage("Upload", "upload") },
+  access: { title: "Access", step: true, available: true, build: accessPage },
+  start: { title: "Start", step: true, available: false, build: slotPage("Start", "start") },
+  dashboard: { title: "Dashboard", step: true, available: false, build: slotPage("Dashboard", "dashboard") },
+  cutover: { title: "Cutover", step: true, available: false, build: slotPage("Cutover", "cutover") },
+  tsql: { title: "T-SQL helper", step: false, available: true, build: tsqlPage },
+  settings: { title: "Settings", step: false, available: true, build: settingsPage },
 };
 
-const built = new Map<PageId, HTMLElement>();
+const order = Object.keys(pages) as PageId[];
+let current: PageId = "welcome";
+let lastView: SessionView | null = null;
+
+const ctx: PageContext = {
+  go: show,
+  next() {
+    const steps = order.filter((id) => pages[id].step).map((id) => ({ id, available: pages[id].available }));
+    const next = nextStep(steps, current);
+    if (next) show(next as PageId);
+  },
+  view: () => lastView,
+  update(view) {
+    lastView = view;
+    renderMarks();
+  },
+};
 
 function show(page: PageId): void {
   const main = document.getElementById("main");
   if (!main) return;
-  let el = built.get(page);
-  if (!el) {
-    el = pages[page].build(show);
-    built.set(page, el);
-  }
+  current = page;
+  const el = pages[page].build(ctx);
   replace(main, el);
-  for (const link of document.querySelectorAll<HTMLButtonElement>("[data-page]")) {
-    if (link.dataset["page"] === page) link.setAttribute("aria-current", "page");
-    else link.removeAttribute("aria-current");
-  }
+  renderMarks();
   document.title = `${pages[page].title} · LRS Wizard`;
   el.querySelector<HTMLElement>("h1")?.focus();
 }
 
-function navigation(): HTMLElement {
-  const items = (Object.keys(pages) as PageId[]).map((id, index) =>
-    h("li", {},
-      h("button", { type: "button", class: "nav-step", "data-page": id, id: `nav-${id}`, onclick: () => show(id) },
-        h("span", { class: "nav-number", "aria-hidden": "true" }, index + 1),
-        pages[id].title,
-      ),
-    ),
-  );
-  return h("nav", { "aria-label": "Wizard steps" }, h("ol", { class: "nav-steps" }, ...items));
+/** Which entry is current, which steps are done, and the mode badge. */
+function renderMarks(): void {
+  const done = lastView?.done;
+  const isDone: Partial<Record<PageId, boolean>> = {
+    signin: !!done?.signed_in && !!done?.target,
+    backups: !!done?.backups,
+    storage: !!done?.storage,
+    access: !!done?.access,
+  };
+  for (const link of document.querySelectorAll<HTMLButtonElement>("[data-page]")) {
+    const id = link.dataset["page"] as PageId;
+    if (id === current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+    link.classList.toggle("done", !!isDone[id]);
+  }
+  const badge = document.getElementById("mode-badge");
+  if (badge) {
+    const rehearsal = lastView?.mode === "rehearsal";
+    badge.hidden = !rehearsal;
+    badge.textContent = rehearsal ? "Rehearsal · local emulators" : "";
+  }
 }
 
-function start(): void {
+function navigation(): HTMLElement {
+  const stepIds = order.filter((id) => pages[id].step);
+  const items = stepIds.map((id, index) => {
+    const page = pages[id];
+    return h("li", {},
+      h("button", {
+        type: "button", class: "nav-step", "data-page": id, id: `nav-${id}`, disabled: !page.available,
+        title: page.available ? undefined : "Arrives with the migration engine", onclick: () => show(id),
+      },
+        h("span", { class: "nav-number", "aria-hidden": "true" }, index === 0 ? "•" : index),
+        h("span", { class: "nav-title" }, page.title),
+        page.available ? null : h("span", { class: "nav-soon" }, "soon"),
+      ),
+    );
+  });
+  const tools = order.filter((id) => !pages[id].step).map((id) =>
+    h("li", {}, h("button", { type: "button", class: "nav-step tool", "data-page": id, id: `nav-${id}`, onclick: () => show(id) },
+      h("span", { class: "nav-title" }, pages[id].title))),
+  );
+  return h("nav", { class: "sidebar", "aria-label": "Wizard steps" },
+    h("ol", { class: "nav-steps" }, ...items),
+    h("p", { class: "nav-heading" }, "Tools"),
+    h("ul", { class: "nav-steps" }, ...tools),
+  );
+}
+
+async function start(): Promise<void> {
   const header = document.getElementById("header");
   if (header) {
     replace(header,
@@ -50,10 +138,17 @@ function start(): void {
         h("img", { src: "icon.png", alt: "", width: 28, height: 28 }),
         h("span", {}, "LRS Wizard"),
       ),
-      navigation(),
+      h("span", { id: "mode-badge", class: "mode-badge", testid: "mode-badge", hidden: true }),
     );
+  }
+  const layout = document.getElementById("layout");
+  if (layout) layout.insertBefore(navigation(), layout.firstChild);
+  try {
+    ctx.update(await sessionView());
+  } catch (err) {
+    console.error(asUiError(err).message);
   }
   show("welcome");
 }
 
-start();
+void start();

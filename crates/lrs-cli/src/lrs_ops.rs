@@ -11,7 +11,6 @@
 //!
 //! Exit codes: 0 done, 1 refused or failed by Azure or LRS, 2 bad usage or confirmation not given.
 
-use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use lrs_core::arm::{DatabaseRef, LroOutcome, PollOptions, StartRequest, Started, StorageAuth, Wait};
@@ -239,15 +238,7 @@ fn wait(no_wait: bool) -> Wait {
 
 /// Asks for the database name on standard input; anything else (or nothing) refuses.
 fn confirm(consequence: &str, database: &str) -> Result<(), Failure> {
-    eprint!("{consequence}.\nType the database name ({database}) to confirm: ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| Failure::usage(format!("cannot read the confirmation: {e}")))?;
-    eprintln!();
-    if line.trim_end_matches(['\r', '\n']) == database {
+    if crate::prompt::ask_name(consequence, database)? == database {
         Ok(())
     } else {
         Err(Failure::usage(format!(

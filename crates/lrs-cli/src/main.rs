@@ -9,6 +9,8 @@ mod list;
 mod login;
 mod lrs_ops;
 mod lrs_status;
+mod migrate;
+mod prompt;
 mod sas;
 mod secrets;
 mod upload;
@@ -54,6 +56,10 @@ enum Command {
     Complete(lrs_ops::CompleteArgs),
     /// Stop a Log Replay restore: drops the database (only one that LRS is restoring).
     Stop(lrs_ops::StopArgs),
+    /// Migrate a plan of databases end to end, resumable after a crash: plan, run, status,
+    /// cutover, stop, audit.
+    #[command(subcommand)]
+    Migrate(migrate::MigrateCommand),
 }
 
 fn main() -> ExitCode {
@@ -69,5 +75,6 @@ fn main() -> ExitCode {
         Command::Status(args) => lrs_status::run(&args),
         Command::Complete(args) => lrs_ops::run_complete(&args),
         Command::Stop(args) => lrs_ops::run_stop(&args),
+        Command::Migrate(command) => migrate::run(&command),
     }
 }

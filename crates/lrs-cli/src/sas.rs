@@ -1,14 +1,18 @@
 //! `lrs sas create` and `lrs sas check`: the Read+List container SAS that LRS needs. `create` signs
-//! one with an account key read from an environment variable and prints it (stdout is the one place
-//! a token may be printed, because the user asked for it); `check` runs every static and live check
-//! of a token and prints the verdict, never the token. Exit codes: 0 LRS will accept the token (or
-//! it was created), 1 a check failed, 2 bad usage or configuration.
+//! one with an account key read from an environment variable, or (`--user-delegation`) with a user
+//! delegation key that the Blob service gives the Entra ID sign-in of the ARM commands (Azure CLI,
+//! a service principal from `AZURE_*` or the keychain, or the refresh token of `lrs login`; the SDK
+//! asks it for a `https://storage.azure.com/.default` token), and prints it (stdout is the one
+//! place a token may be printed, because the user asked for it); `check` runs every static and
+//! live check of a token and prints the verdict, never the token. Exit codes: 0 LRS will accept the
+//! token (or it was created), 1 a check failed or the service refused, 2 bad usage or configuration.
 
 use std::process::ExitCode;
 
 use clap::ArgGroup;
 use lrs_core::secrets::Secret;
 use lrs_core::storage::client::{HttpOptions, StorageClient};
+use lrs_core::storage::sas::delegation::{self, MAX_DELEGATION_LIFETIME};
 use lrs_core::storage::sas::{self, LiveOptions, Verdict};
 use lrs_core::storage::ContainerUrl;
 use serde::Serialize;
@@ -35,10 +39,16 @@ pub struct CreateArgs {
     /// The environment variable that holds the storage account key (never pass the key itself).
     #[arg(long, value_name = "VAR")]
     account_key_env: Option<String>,
-    /// Sign with a user delegation key from an Entra ID sign-in instead of the account key.
+    /// Sign with a user delegation key from an Entra ID sign-in instead of the account key (the
+    /// sign-in options below; it needs the Storage Blob Delegator role, or a Storage Blob Data
+    /// role, on the account). Such a token lasts at most 7 days (the default).
     #[arg(long)]
     user_delegation: bool,
-    /// Days the token stays valid (default 32: an LRS job lasts at most 30).
+    /// The Entra ID sign-in and cloud, for --user-delegation.
+    #[command(flatten)]
+    arm: crate::arm_args::ArmArgs,
+    /// Days the token stays valid (default 32 with an account key: an LRS job lasts at most 30;
+    /// 7 with --user-delegation, Azure's limit).
     #[arg(long, value_name = "N", conflicts_with = "expiry", value_parser = clap::value_parser!(u16).range(1..=3650))]
     days: Option<u16>,
     /// The expiry as an RFC 3339 time, such as 2026-03-01T12:00:00Z (stored in UTC).
@@ -97,19 +107,27 @@ fn create(args: &CreateArgs) -> Result<ExitCode, String> {
     let expiry = match (&args.expiry, args.days) {
         (Some(text), _) => parse_time("--expiry", text)?,
         (None, Some(days)) => now + Duration::days(days.into()),
+        // A little under Azure's 7 days, so that a clock a few minutes ahead of Azure's still gets a key.
+        (None, None) if args.user_delegation => now + MAX_DELEGATION_LIFETIME - Duration::minutes(5),
         (None, None) => now + sas::DEFAULT_LRS_LIFETIME,
     };
     if expiry <= now {
         return Err(format!("--expiry {} is not in the future", fmt(expiry)));
     }
-    if args.user_delegation {
-        return Err("--user-delegation needs an Entra ID sign-in, which arrives with the control-plane issue; \
-                    for now use --account-key-env VAR"
-            .to_string());
-    }
-    let var = args.account_key_env.as_deref().unwrap_or_default();
-    let key = secret_from_env(var, "the storage account key")?;
-    let token = sas::lrs_read_list_sas(&container, &key, now, expiry).map_err(|e| e.to_string())?;
+    let token = if args.user_delegation {
+        match user_delegation(args, &container, now, expiry) {
+            Ok(token) => token,
+            Err(Refusal::Usage(message)) => return Err(message),
+            Err(Refusal::Service(message)) => {
+                eprintln!("lrs sas: {message}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    } else {
+        let var = args.account_key_env.as_deref().unwrap_or_default();
+        let key = secret_from_env(var, "the storage account key")?;
+        sas::lrs_read_list_sas(&container, &key, now, expiry).map_err(|e| e.to_string())?
+    };
     if expiry < now + sas::LONGEST_LRS_JOB {
         eprintln!("note: the token expires {} (UTC), before the 30 days an LRS job may last", fmt(expiry));
     }
@@ -132,6 +150,40 @@ fn create(args: &CreateArgs) -> Result<ExitCode, String> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Why a user delegation SAS was not made: bad usage or sign-in configuration (exit 2), or the
+/// sign-in or the Blob service refused (exit 1).
+enum Refusal {
+    Usage(String),
+    Service(String),
+}
+
+/// Signs in as the ARM commands do and signs a Read+List SAS with a user delegation key.
+fn user_delegation(
+    args: &CreateArgs,
+    container: &ContainerUrl,
+    now: OffsetDateTime,
+    expiry: OffsetDateTime,
+) -> Result<Secret, Refusal> {
+    let usage = |f: crate::failure::Failure| {
+        Refusal::Usage(match f {
+            crate::failure::Failure::Usage(m) | crate::failure::Failure::Refused { message: m, .. } => m,
+            crate::failure::Failure::Lrs(e) => e.to_string(),
+            crate::failure::Failure::Arm(e) => crate::failure::arm_text(&e),
+        })
+    };
+    if expiry - now > MAX_DELEGATION_LIFETIME {
+        return Err(Refusal::Usage(sas::SasError::DelegationTooLong.to_string()));
+    }
+    let cloud = args.arm.cloud.cloud().map_err(usage)?;
+    let (credential, who) = args.arm.sign_in.credential(&cloud).map_err(usage)?;
+    // The Blob clients go through the engine's one HTTP client (its TLS roots and timeouts).
+    let http = StorageClient::new(&HttpOptions::default()).map_err(|e| Refusal::Usage(e.to_string()))?;
+    let options = http.blob_service_options();
+    let runtime = crate::arm_args::runtime().map_err(usage)?;
+    let signed = runtime.block_on(delegation::user_delegation_sas(container, credential, now, expiry, Some(options)));
+    signed.map_err(|e| Refusal::Service(format!("{e} (signed in as {who})")))
 }
 
 #[derive(Serialize)]

@@ -1,8 +1,8 @@
 //! `lrs upload DIR --container-url URL --folder NAME`: checks the backups as `lrs inspect` does,
 //! then uploads the database's restore sequence (the full, the differential and the logs LRS will
 //! restore; files the plan does not need are left out) to the flat folder NAME: parallel, each
-//! block and the whole file checked by MD5, resumable after a crash or kill (run the same command
-//! again). Progress bars on a terminal, JSON lines with `--json`.
+//! block checked by the service (`--block-checksum`: CRC-64, or MD5 for an emulator on loopback)
+//! and the whole file by its MD5 (read back after commit), resumable after a crash or kill (run the same command again). Progress bars on a terminal, JSON lines with `--json`.
 //!
 //! Exit codes: 0 every blob committed and verified; 1 the inspection found errors (without
 //! `--force`) or the upload failed; 2 bad usage, an unusable credential or path; 130 interrupted
@@ -19,7 +19,7 @@ use lrs_core::storage::client::{HttpOptions, StorageClient, UploadCredential};
 use lrs_core::storage::defaults::{DEFAULT_CONCURRENCY, MIB, SETTLE_WINDOW};
 use lrs_core::storage::retry::Meaning;
 use lrs_core::storage::upload::{
-    blob_name, UploadError, UploadEvent, UploadFile, UploadJob, UploadOptions, UploadSummary,
+    blob_name, BlockChecksum, UploadError, UploadEvent, UploadFile, UploadJob, UploadOptions, UploadSummary,
 };
 use lrs_core::storage::ContainerUrl;
 use serde_json::json;
@@ -64,9 +64,33 @@ pub struct UploadArgs {
     /// Print JSON lines (one event per line, then a summary) instead of progress bars.
     #[arg(long)]
     json: bool,
+    /// The checksum each block carries for the service to check: `auto` is MD5 for an emulator on
+    /// loopback (Azurite checks CRC-64 in slow JavaScript) and CRC-64 otherwise (Azure checks both
+    /// natively; CRC-64 costs less CPU here). The whole file's MD5 is checked either way.
+    #[arg(long, value_enum, value_name = "KIND", default_value = "auto")]
+    block_checksum: BlockChecksumArg,
     /// A file modified less than this many seconds ago is still being written: wait for it.
     #[arg(long, value_name = "SECONDS", default_value_t = SETTLE_WINDOW.as_secs_f64())]
     settle_seconds: f64,
+}
+
+/// `--block-checksum`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum BlockChecksumArg {
+    Auto,
+    Crc64,
+    Md5,
+}
+
+impl BlockChecksumArg {
+    /// `None` for auto: the engine applies the rule for the endpoint.
+    fn choice(self) -> Option<BlockChecksum> {
+        match self {
+            BlockChecksumArg::Auto => None,
+            BlockChecksumArg::Crc64 => Some(BlockChecksum::Crc64),
+            BlockChecksumArg::Md5 => Some(BlockChecksum::Md5),
+        }
+    }
 }
 
 /// A refusal before anything is sent: exit code and message.
@@ -90,12 +114,14 @@ pub fn run(args: &UploadArgs) -> ExitCode {
             } else {
                 let uploaded = summary.files.iter().filter(|f| f.blocks_sent > 0 || f.size == 0).count();
                 eprintln!(
-                    "{} file(s) committed and verified in folder '{}' ({} uploaded now, {:.1} MB sent in {:.1} s).",
+                    "{} file(s) committed and verified in folder '{}' ({} uploaded now, {:.1} MB sent in {:.1} s; \
+                     per-block checksum {}).",
                     summary.files.len(),
                     args.folder,
                     uploaded,
                     summary.bytes_sent as f64 / 1e6,
-                    summary.elapsed_seconds
+                    summary.elapsed_seconds,
+                    summary.block_checksum
                 );
             }
             ExitCode::from(EXIT_OK)
@@ -217,6 +243,7 @@ async fn upload(
         block_size: args.block_size_mib.map(|m| m * MIB),
         settle_window: Duration::from_secs_f64(args.settle_seconds.max(0.0)),
         overwrite_different: args.overwrite,
+        block_checksum: args.block_checksum.choice(),
         ..UploadOptions::default()
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();

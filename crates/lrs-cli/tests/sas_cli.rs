@@ -1,7 +1,9 @@
 //! `lrs sas create` and `lrs sas check` as a user runs them against a real Azurite: the created
 //! token passes the check (exit 0), each bad variant fails (exit 1) with its own check and message,
-//! usage errors exit 2, and no token or signature appears in what `check` prints. Skipped with a
-//! note when Azurite is not installed.
+//! usage errors exit 2, and no token or signature appears in what `check` prints; and
+//! `--user-delegation` end to end: the LRS emulator as Entra ID (client credentials for the storage
+//! scope) in front of Azurite over HTTPS with `--oauth basic`, the token then passing `lrs sas
+//! check`. Skipped with a note when Azurite (or openssl, for the HTTPS certificate) is missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -239,7 +241,11 @@ fn create_json_and_usage_errors() {
     assert!(String::from_utf8_lossy(&expiry.get_output().stdout).contains("se=2099-01-02T01%3A04%3A05Z"));
 
     let usage = |args: &[&str], envs: &[(&str, &str)], text: &str| {
-        let out = lrs().args(args).envs(envs.iter().copied()).env_remove("LRS_UNSET").output().unwrap();
+        let mut cmd = lrs();
+        for var in ["LRS_UNSET", "AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"] {
+            cmd.env_remove(var);
+        }
+        let out = cmd.args(args).envs(envs.iter().copied()).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr).to_string();
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(text), "{args:?}: {stderr}");
@@ -247,7 +253,10 @@ fn create_json_and_usage_errors() {
     };
     let create = ["sas", "create", "--container-url", url];
     usage(&[&create[..], &["--account-key-env", "LRS_UNSET"]].concat(), &[], "LRS_UNSET is not set");
-    usage(&[&create[..], &["--user-delegation"]].concat(), &[], "control-plane issue");
+    // --user-delegation with no sign-in at all (no AZURE_*, an empty keychain service) says how to sign in.
+    let signed_out = [("LRS_KEYCHAIN_SERVICE", "lrs-wizard-sas-cli-signed-out")];
+    usage(&[&create[..], &["--user-delegation"]].concat(), &signed_out, "not signed in: run `lrs login`");
+    usage(&[&create[..], &["--user-delegation", "--days", "8"]].concat(), &signed_out, "at most 7 days");
     usage(&create, &[], "--account-key-env");
     usage(
         &[&create[..], &["--account-key-env", "K", "--days", "3", "--expiry", "2099-01-01T00:00:00Z"]].concat(),
@@ -263,4 +272,124 @@ fn create_json_and_usage_errors() {
     let with_sas = "https://acct.blob.core.windows.net/migrations?sv=2022-11-02&sig=SECRETSIG";
     usage(&["sas", "check", "--container-url", with_sas, "--sas-env", "S"], &[("S", "x")], "carries a query");
     usage(&["sas", "check", "--container-url", url, "--sas-env", "LRS_UNSET"], &[], "LRS_UNSET is not set");
+}
+
+/// A test CA and a certificate for 127.0.0.1 signed by it (rustls refuses a self-signed CA
+/// certificate used as the server's own); `None` when openssl is missing.
+fn ca_and_server_cert(dir: &std::path::Path) -> Option<(String, String, String)> {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let (ca_key, ca, key, csr, cert, ext) =
+        (path("ca.key"), path("ca.pem"), path("key.pem"), path("server.csr"), path("cert.pem"), path("ext.cnf"));
+    std::fs::write(&ext, "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n").unwrap();
+    let steps: [Vec<&str>; 3] = [
+        vec!["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=lrs test CA"],
+        vec!["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", &key, "-out", &csr],
+        vec!["x509", "-req", "-in", &csr, "-CA", &ca, "-CAkey", &ca_key, "-CAcreateserial", "-days", "2"],
+    ];
+    let extra: [Vec<&str>; 3] = [vec!["-keyout", &ca_key, "-out", &ca], vec![], vec!["-extfile", &ext, "-out", &cert]];
+    for (step, more) in steps.iter().zip(&extra) {
+        let ok = std::process::Command::new("openssl")
+            .args(step)
+            .args(more)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            return None;
+        }
+    }
+    Some((ca, cert, key))
+}
+
+#[test]
+fn user_delegation_sas_from_the_emulator_sign_in_passes_the_check() {
+    use lrs_emulator::seed::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, DEFAULT_TENANT};
+    let name = "user_delegation_sas_from_the_emulator_sign_in_passes_the_check";
+    let dir = tempfile::tempdir().unwrap();
+    let Some((ca, cert, key)) = ca_and_server_cert(dir.path()) else {
+        eprintln!("SKIPPED {name}: openssl could not make the test certificates");
+        return;
+    };
+    let Some(azurite) = Azurite::start_with(&["--oauth", "basic", "--cert", &cert, "--key", &key]) else {
+        eprintln!("SKIPPED {name}: no Azurite");
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let config = lrs_emulator::EmulatorConfig::rehearsal();
+    let emulator = runtime.block_on(lrs_emulator::Emulator::start(config)).unwrap();
+    let url = format!("https://127.0.0.1:{}/{AZURITE_ACCOUNT}/{CONTAINER}", azurite.port());
+    let now = OffsetDateTime::now_utc();
+    let lrs_env = |cmd: &mut Command| {
+        // The test CA, through the variable rustls's platform verifier reads on Linux.
+        cmd.env("SSL_CERT_FILE", &ca)
+            .env("AZURE_TENANT_ID", DEFAULT_TENANT)
+            .env("AZURE_CLIENT_ID", DEFAULT_CLIENT_ID)
+            .env("AZURE_CLIENT_SECRET", DEFAULT_CLIENT_SECRET)
+            .env("AZURE_AUTHORITY_HOST", emulator.base_url())
+            .env("LRS_KEYCHAIN_SERVICE", "lrs-wizard-sas-cli-udk");
+    };
+    // The container and a backup in Sales/, made over HTTPS with an account SAS.
+    let admin = account_sas(now, "sco", "rwdlac");
+    let http = runtime.block_on(async {
+        let pem = std::fs::read(&ca).unwrap();
+        let client =
+            reqwest::Client::builder().tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()]).build().unwrap();
+        let created = client.put(format!("{url}?restype=container&{admin}")).header("content-length", "0");
+        assert_eq!(created.send().await.unwrap().status().as_u16(), 201);
+        let blob = client.put(format!("{url}/Sales/full.bak?{admin}")).header("x-ms-blob-type", "BlockBlob");
+        assert_eq!(blob.body(vec![1u8; 2048]).send().await.unwrap().status().as_u16(), 201);
+        client
+    });
+    drop(http);
+
+    let mut create = lrs();
+    create.args(["sas", "create", "--container-url", &url, "--user-delegation", "--days", "2", "--json"]);
+    lrs_env(&mut create);
+    let out = create.output().unwrap();
+    let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    let token = json["token"].as_str().unwrap().to_string();
+    assert!(token.contains("sr=c") && token.contains("sp=rl") && token.contains("skoid="), "{token}");
+    assert!(!token.starts_with('?'));
+    assert!(stderr.contains("before the 30 days"), "{stderr}");
+    // Neither the client secret nor the bearer token (a JWT, "eyJ...") is printed; the SAS only on stdout.
+    for text in [&stdout, &stderr] {
+        assert_no_secret(text, &[DEFAULT_CLIENT_SECRET]);
+        assert!(!text.contains("eyJ"), "a JWT was printed: {text}");
+    }
+    assert_no_secret(&stderr, &[&token]);
+    assert_no_secret_like("lrs sas create stderr", &stderr);
+
+    // The token is accepted by `lrs sas check` (live proof over HTTPS), for a 1-day plan.
+    let mut check = lrs();
+    check.args(["sas", "check", "--container-url", &url, "--sas-env", "LRS_TEST_SAS", "--folder", "Sales"]);
+    check.args(["--days", "1", "--json"]).env("LRS_TEST_SAS", &token);
+    lrs_env(&mut check);
+    let out = check.output().unwrap();
+    let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
+    assert_no_secret(&format!("{stdout}{stderr}"), &[&token, DEFAULT_CLIENT_SECRET]);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+    assert_eq!((out.status.code(), report["accepted"].as_bool()), (Some(0), Some(true)), "{report:#}");
+    // ... but not for a 30-day LRS job: a delegation key lasts 7 days at most.
+    let (code, report) = {
+        let mut check = lrs();
+        check.args(["sas", "check", "--container-url", &url, "--sas-env", "LRS_TEST_SAS", "--json"]);
+        check.env("LRS_TEST_SAS", &token);
+        lrs_env(&mut check);
+        let out = check.output().unwrap();
+        (out.status.code(), serde_json::from_slice::<Value>(&out.stdout).unwrap())
+    };
+    assert_eq!((code, failed(&report)), (Some(1), vec!["window".to_string()]), "{report:#}");
+
+    // A wrong client secret: the sign-in is refused (exit 1) with Entra's error, the secret unprinted.
+    let mut wrong = lrs();
+    wrong.args(["sas", "create", "--container-url", &url, "--user-delegation"]);
+    lrs_env(&mut wrong);
+    let out = wrong.env("AZURE_CLIENT_SECRET", "wrong-secret-value").output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("user delegation key") && stderr.contains("invalid_client"), "{stderr}");
+    assert_no_secret(&stderr, &["wrong-secret-value"]);
+    assert!(out.stdout.is_empty());
 }

@@ -92,6 +92,8 @@ fn uploads_the_restore_sequence_and_refuses_a_broken_chain_unless_forced() {
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert_clean_output(&format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)));
     let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    // `--block-checksum auto` (the default) sends MD5 blocks to an emulator on loopback.
+    assert_eq!(summary["summary"]["block_checksum"], "md5");
     let files = summary["summary"]["files"].as_array().unwrap();
     assert_eq!(files.len(), paths.len());
     for (path, file) in paths.iter().zip(files) {
@@ -124,8 +126,35 @@ fn uploads_the_restore_sequence_and_refuses_a_broken_chain_unless_forced() {
     let refused = lrs(home.path()).args(upload_args(dir.path(), &url, "Sales2")).output().unwrap();
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("the inspection found errors"));
-    let forced = lrs(home.path()).args(upload_args(dir.path(), &url, "Sales2")).arg("--force").output().unwrap();
-    assert_eq!(forced.status.code(), Some(0), "{}", String::from_utf8_lossy(&forced.stderr));
+    // Uploaded with CRC-64 blocks, chosen explicitly (Azurite checks them too).
+    let forced = lrs(home.path())
+        .args(upload_args(dir.path(), &url, "Sales2"))
+        .args(["--force", "--json", "--block-checksum", "crc64"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&forced.stdout).into_owned();
+    assert_eq!(forced.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&forced.stderr));
+    let summary: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["summary"]["block_checksum"], "crc64");
+    let files = summary["summary"]["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    for file in files {
+        let (blob, source) = (file["blob"].as_str().unwrap(), file["source"].as_str().unwrap());
+        assert_eq!(read_back(&azurite, "cli", blob), hash_file(Path::new(source)), "{blob}");
+    }
+}
+
+#[test]
+fn an_unknown_block_checksum_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lrs(dir.path())
+        .args(upload_args(dir.path(), "https://acct.blob.core.windows.net/mig", "Sales"))
+        .args(["--block-checksum", "sha256"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("auto") && stderr.contains("crc64") && stderr.contains("md5"), "{stderr}");
 }
 
 /// A chain whose full backup is large (sparse on disk).

@@ -1,11 +1,22 @@
 //! Upload benchmark (not a timed test): the same files (one 4 GiB file and 200 small ones, real
-//! data, kept in `target/bench-upload/`) uploaded by the engine to Azurite on loopback and to the
-//! [`DiscardSink`] (client-bound), against reading and MD5-hashing the same files (the physical
-//! limit of a verified upload). Each run is a child process of this binary so that its CPU
-//! seconds and peak RSS are its own. `scripts/bench-upload.sh` runs the Python SDK on the same
-//! files and Azurite.
+//! data, kept in `target/bench-upload/`, or `$LRS_BENCH_DATA` when set) uploaded by the engine to
+//! Azurite on loopback and to the [`DiscardSink`] (client-bound), against reading and MD5-hashing
+//! the same files (the physical limit of a verified upload). Scenarios, each with the per-block
+//! checksum it sends:
 //!
-//! `cargo bench -p lrs-core --bench upload [-- --runs N --concurrency N --big-mib N --block-mib N]`
+//! - `read-md5`: read + whole-file MD5 only;
+//! - `discard-sink`: CRC-64 blocks, what "auto" sends to a real endpoint (the sink, on loopback,
+//!   stands in for one); `discard-sink-md5`: MD5 blocks, to show their client cost;
+//! - `azurite`: "auto", which is MD5 blocks on loopback; `azurite-crc64`: CRC-64 blocks.
+//!
+//! Each run is a child process of this binary so that its CPU seconds and peak RSS are its own.
+//! `scripts/bench-upload.sh` runs the Python SDK on the same files and Azurite. Each Azurite run gets a fresh Azurite whose storage folder is deleted after
+//! the run (a 4 GiB upload leaves 4 GiB on disk), so no run pays for the previous ones.
+//!
+//! `cargo bench -p lrs-core --bench upload [-- --runs N --concurrency N --big-mib N --block-mib N
+//! --only read-md5,discard-sink,discard-sink-md5,azurite,azurite-crc64]` (default: all but
+//! `discard-sink-md5`). Each Azurite's storage folder is under `$TMPDIR` (a tmpfs such as `/dev/shm`
+//! keeps a multi-GiB run off a full disk).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -16,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use lrs_core::storage::client::{HttpOptions, StorageClient, UploadCredential};
 use lrs_core::storage::defaults::DEFAULT_CONCURRENCY;
-use lrs_core::storage::upload::{UploadFile, UploadJob, UploadOptions};
+use lrs_core::storage::upload::{BlockChecksum, UploadFile, UploadJob, UploadOptions};
 use lrs_core::storage::ContainerUrl;
 use lrs_testkit::{Azurite, DiscardSink, AZURITE_KEY};
 use md5::{Digest, Md5};
@@ -27,7 +38,23 @@ fn arg(name: &str) -> Option<String> {
 }
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-upload")
+    match std::env::var_os("LRS_BENCH_DATA") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench-upload"),
+    }
+}
+
+/// The scenarios, in order, with the per-block checksum each sends (`None`: "auto").
+const SCENARIOS: [(&str, Option<BlockChecksum>); 5] = [
+    ("read-md5", None),
+    ("discard-sink", Some(BlockChecksum::Crc64)),
+    ("discard-sink-md5", Some(BlockChecksum::Md5)),
+    ("azurite", None),
+    ("azurite-crc64", Some(BlockChecksum::Crc64)),
+];
+
+fn checksum_of(scenario: &str) -> Option<BlockChecksum> {
+    SCENARIOS.iter().find(|(name, _)| *name == scenario).and_then(|(_, c)| *c)
 }
 
 /// Writes the files once: pseudo-random data, so that nothing compresses or is sparse.
@@ -118,9 +145,11 @@ fn child(scenario: &str, url: &str, files: &[PathBuf], concurrency: usize, block
                 block_size,
                 settle_window: Duration::ZERO,
                 journal_dir: Some(journal.path().to_path_buf()),
+                block_checksum: checksum_of(scenario),
                 ..UploadOptions::default()
             };
-            UploadJob::new(store, url, upload, options).run().await.unwrap();
+            let summary = UploadJob::new(store, url, upload, options).run().await.unwrap();
+            eprintln!("{scenario}: per-block checksum {}", summary.block_checksum);
         });
     }
     let secs = started.elapsed().as_secs_f64();
@@ -143,20 +172,12 @@ fn main() {
         return child(&scenario, &arg("--url").unwrap_or_default(), &files, concurrency, block_mib.map(|m| m << 20));
     }
     let sink = DiscardSink::start().unwrap();
-    let azurite = Azurite::start();
-    if let Some(a) = &azurite {
-        let sas = admin_sas();
-        let url = format!("{}?restype=container&{sas}", a.container_url("bench"));
-        let status = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "Content-Length: 0", &url])
-            .output();
-        assert!(status.is_ok(), "curl creates the container");
-    }
-    let mut scenarios =
-        vec![("read-md5".to_string(), String::new()), ("discard-sink".to_string(), sink.container_url("bench"))];
-    if let Some(a) = &azurite {
-        scenarios.push(("azurite".to_string(), a.container_url("bench")));
-    }
+    let only = arg("--only");
+    let wanted = |name: &str| match only.as_deref() {
+        Some(o) => o.split(',').any(|w| w == name),
+        None => name != "discard-sink-md5",
+    };
+    let scenarios: Vec<&str> = SCENARIOS.iter().map(|(name, _)| *name).filter(|name| wanted(name)).collect();
     let total: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
     println!(
         "files: 1 x {big_mib} MiB + 200 small, {:.1} MB; concurrency {concurrency}; block {}; {runs} runs each",
@@ -164,14 +185,31 @@ fn main() {
         block_mib.map_or_else(|| "default".to_string(), |m| format!("{m} MiB"))
     );
     println!(
-        "{:<14} {:>9} {:>9} {:>12} {:>9}  peak MiB of each run",
+        "{:<17} {:>9} {:>9} {:>12} {:>9}  peak MiB of each run",
         "scenario", "MB/s", "CPU s", "CPU s/GiB", "peak MiB"
     );
-    for (name, url) in &scenarios {
+    for name in &scenarios {
         let mut rates = Vec::new();
         let mut cpus = Vec::new();
         let mut rsss = Vec::new();
         for _ in 0..runs {
+            // A fresh Azurite per run (dropped, with its storage folder, after it).
+            let azurite = if name.starts_with("azurite") {
+                match Azurite::start() {
+                    Some(a) => Some(a),
+                    None => break,
+                }
+            } else {
+                None
+            };
+            let url = match (&azurite, name.starts_with("discard-sink")) {
+                (Some(a), _) => {
+                    create_container(a);
+                    a.container_url("bench")
+                }
+                (None, true) => sink.container_url("bench"),
+                (None, false) => String::new(),
+            };
             let exe = std::env::current_exe().unwrap();
             let mut command = Command::new(exe);
             if let Some(m) = block_mib {
@@ -182,7 +220,7 @@ fn main() {
                     "--child",
                     name,
                     "--url",
-                    url,
+                    &url,
                     "--big-mib",
                     &big_mib.to_string(),
                     "--concurrency",
@@ -190,6 +228,7 @@ fn main() {
                 ])
                 .output()
                 .unwrap();
+            drop(azurite);
             let text = String::from_utf8_lossy(&out.stdout);
             let Some(line) = text.lines().find(|l| l.starts_with("RESULT")) else {
                 eprintln!("{name} failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -206,13 +245,22 @@ fn main() {
         let cpu = median(cpus);
         let peaks: Vec<String> = rsss.iter().map(|r| format!("{r:.0}")).collect();
         println!(
-            "{name:<14} {:>9.1} {cpu:>9.2} {:>12.2} {:>9.0}  {}",
+            "{name:<17} {:>9.1} {cpu:>9.2} {:>12.2} {:>9.0}  {}",
             median(rates),
             cpu / (total as f64 / (1u64 << 30) as f64),
             rsss.iter().cloned().fold(0.0, f64::max),
             peaks.join(" ")
         );
     }
+}
+
+fn create_container(azurite: &Azurite) {
+    let url = format!("{}?restype=container&{}", azurite.container_url("bench"), admin_sas());
+    let status = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "Content-Length: 0", &url])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "201", "curl creates the container");
 }
 
 fn admin_sas() -> String {

@@ -25,6 +25,15 @@ pub struct App {
     pub http: reqwest::Client,
     /// Serializes ticks: one folder scan at a time.
     pub tick_lock: tokio::sync::Mutex<()>,
+    /// ARM requests served (Entra's token endpoints not included), for load measurements.
+    pub arm_requests: RequestCounts,
+}
+
+/// How many ARM requests were served: reads (GET) and writes (PUT, POST, PATCH, DELETE).
+#[derive(Debug, Default)]
+pub struct RequestCounts {
+    pub reads: std::sync::atomic::AtomicU64,
+    pub writes: std::sync::atomic::AtomicU64,
 }
 
 pub type Shared = Arc<App>;
@@ -43,6 +52,7 @@ impl App {
             mirrors,
             http: reqwest::Client::new(),
             tick_lock: tokio::sync::Mutex::new(()),
+            arm_requests: RequestCounts::default(),
         }
     }
 

@@ -92,7 +92,27 @@ fn router(app: Shared) -> Router {
         .route("/devicelogin", get(oauth::device_login).post(oauth::device_login_form))
         .fallback(crate::arm::dispatch)
         .layer(axum::middleware::from_fn(crate::http::request_ids))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), count_arm_requests))
         .with_state(app)
+}
+
+/// Counts ARM requests by kind (sign-in requests, under `/{tenant}/oauth2/`, are not ARM's).
+async fn count_arm_requests(
+    axum::extract::State(app): axum::extract::State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use std::sync::atomic::Ordering;
+    let path = request.uri().path();
+    if !path.contains("/oauth2/") && path != "/devicelogin" {
+        let counter = if request.method() == axum::http::Method::GET {
+            &app.arm_requests.reads
+        } else {
+            &app.arm_requests.writes
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+    next.run(request).await
 }
 
 async fn tick_forever(app: Shared) {
@@ -123,6 +143,17 @@ impl RunningEmulator {
     /// The clock the emulator reads (a [`crate::ManualClock`] in tests moves it).
     pub fn clock(&self) -> Arc<dyn Clock> {
         self.app.clock.clone()
+    }
+
+    /// ARM requests served so far: (reads, writes).
+    pub fn arm_requests(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering;
+        (self.app.arm_requests.reads.load(Ordering::Relaxed), self.app.arm_requests.writes.load(Ordering::Relaxed))
+    }
+
+    /// A copy of the whole state: what the emulator was asked to do (tests count the starts).
+    pub fn state(&self) -> crate::state::State {
+        self.app.read(crate::state::State::clone)
     }
 
     /// Runs one tick now (list folders that are due, move restores on).

@@ -59,7 +59,18 @@ async fn client_credentials_and_its_errors() {
         ("client_secret", "rehearsal-secret"),
         ("scope", "https://storage.azure.com/.default"),
     ];
-    let (status, err) = post(&h, &path, &storage).await;
+    // A Blob Storage token is a JWT for Azurite's `--oauth basic`, which ARM refuses.
+    let (status, token) = post(&h, &path, &storage).await;
+    assert_eq!(status, 200, "{token}");
+    let jwt = token["access_token"].as_str().unwrap();
+    let claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jwt.split('.').nth(1).unwrap()).unwrap()).unwrap();
+    assert_eq!(claims["aud"], "https://storage.azure.com");
+    assert_eq!(claims["iss"], format!("https://sts.windows.net/{TENANT}/"));
+    assert!(claims["nbf"].as_i64() <= claims["iat"].as_i64() && claims["iat"].as_i64() < claims["exp"].as_i64());
+    assert!(!arm_accepts(&h, jwt).await);
+    let other = [&storage[..3], &[("scope", "https://vault.azure.net/.default")]].concat();
+    let (status, err) = post(&h, &path, &other).await;
     assert_eq!((status, err["error"].as_str()), (400, Some("invalid_scope")));
 }
 

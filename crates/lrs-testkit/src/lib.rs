@@ -2,11 +2,11 @@
 //! free loopback port for one test run; [`FaultProxy`], which injects faults between a client and it;
 //! and [`DiscardSink`], a Blob endpoint that drops what it is sent (for client-bound benchmarks).
 
-mod azurite;
 mod discard_sink;
 mod fault_proxy;
 pub mod secret_scan;
 
-pub use azurite::{Azurite, AZURITE_ACCOUNT, AZURITE_KEY};
 pub use discard_sink::DiscardSink;
 pub use fault_proxy::{Fault, FaultProxy, Logged, Op, Scheduled};
+/// Azurite on a free loopback port: the launcher lives in `lrs-rehearsal`, which the app shares.
+pub use lrs_rehearsal::azurite::{Azurite, AZURITE_ACCOUNT, AZURITE_KEY};

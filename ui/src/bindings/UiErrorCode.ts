@@ -3,4 +3,4 @@
 /**
  * What kind of failure the UI is looking at. Part of the JSON contract: never rename one.
  */
-export type UiErrorCode = "path_not_found" | "permission_denied" | "invalid_input" | "internal";
+export type UiErrorCode = "path_not_found" | "permission_denied" | "invalid_input" | "not_signed_in" | "not_ready" | "azure" | "keychain" | "rehearsal_unavailable" | "internal";

@@ -1,18 +1,22 @@
-// The Backups page: choose a folder (native dialog, or a typed path), run the inspection in Rust,
-// and show what it returned. View state only: the path, whether a call is running, the last result.
+// The Backups page: choose a folder (native dialog, or a typed path), or in a rehearsal the sample
+// backups; run the inspection in Rust and show what it returned. View state only: the path, whether
+// a call is running, the last result.
 
-import { asUiError, inspectBackups, pickBackupFolder, type Inspection, type UiError } from "../api.js";
-import { h, replace } from "../dom.js";
+import { asUiError, inspectBackups, pickBackupFolder, sessionView, type Inspection, type UiError } from "../api.js";
+import { busy, errorBox, h, replace } from "../dom.js";
+import type { PageContext } from "../main.js";
 import { inspectionView } from "./inspection.js";
 
-const errorTitles: Record<UiError["code"], string> = {
+const errorTitles: Partial<Record<UiError["code"], string>> = {
   path_not_found: "That path does not exist",
   permission_denied: "That path cannot be read",
   invalid_input: "Nothing to inspect",
-  internal: "Inspection failed",
 };
 
-export function backupsPage(): HTMLElement {
+/** The last inspection, shown again when the user comes back to the page. */
+let last: { paths: string[]; inspection: Inspection } | null = null;
+
+export function backupsPage(ctx: PageContext): HTMLElement {
   const pathInput = h("input", {
     type: "text", id: "backup-path", testid: "backup-path", spellcheck: "false", autocomplete: "off",
     placeholder: "/path/to/backups/MyDatabase", "aria-describedby": "backup-path-hint",
@@ -21,25 +25,37 @@ export function backupsPage(): HTMLElement {
   const chooseButton = h("button", { type: "button", class: "secondary", id: "choose-folder", testid: "choose-folder" }, "Choose folder…");
   const status = h("div", { id: "status", testid: "status", role: "status", "aria-live": "polite" });
   const results = h("div", { id: "results", testid: "results" });
+  const next = h("button", { type: "button", class: "primary", id: "next", testid: "next", onclick: () => ctx.next() }, "Next: Storage");
+  const rehearsal = ctx.view()?.rehearsal ?? null;
 
-  const setBusy = (busy: boolean): void => {
-    inspectButton.disabled = busy;
-    chooseButton.disabled = busy;
-    replace(status, busy ? h("p", { class: "busy" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Reading backup headers…") : null);
+  const setNext = (): void => {
+    next.disabled = !ctx.view()?.done.backups;
+  };
+  const setBusy = (on: boolean): void => {
+    inspectButton.disabled = on;
+    chooseButton.disabled = on;
+    replace(status, on ? busy("Reading backup headers…") : null);
   };
 
-  const run = async (): Promise<void> => {
-    const path = pathInput.value.trim();
+  const run = async (paths: string[]): Promise<void> => {
     setBusy(true);
     replace(results);
     try {
-      const inspection: Inspection = await inspectBackups(path ? [path] : []);
+      const inspection = await inspectBackups(paths);
+      last = { paths, inspection };
       replace(results, inspectionView(inspection));
+      ctx.update(await sessionView());
     } catch (err) {
-      replace(results, errorView(asUiError(err)));
+      const e = asUiError(err);
+      replace(results, errorBox(errorTitles[e.code] ?? "Inspection failed", e));
     } finally {
       setBusy(false);
+      setNext();
     }
+  };
+  const typed = (): string[] => {
+    const path = pathInput.value.trim();
+    return path ? [path] : [];
   };
 
   chooseButton.addEventListener("click", async () => {
@@ -47,28 +63,34 @@ export function backupsPage(): HTMLElement {
       const picked = await pickBackupFolder();
       if (picked === null) return;
       pathInput.value = picked;
-      await run();
+      await run([picked]);
     } catch (err) {
-      replace(results, errorView(asUiError(err)));
+      replace(results, errorBox("The folder dialog failed", asUiError(err)));
     }
   });
 
-  const form = h("form", { class: "picker", id: "picker", onsubmit: (event) => { event.preventDefault(); void run(); } },
+  const form = h("form", { class: "picker", id: "picker", onsubmit: (event) => { event.preventDefault(); void run(typed()); } },
     h("label", { for: "backup-path" }, "Backup folder"),
     h("div", { class: "picker-row" }, chooseButton, h("span", { class: "or" }, "or type a path"), pathInput, inspectButton),
     h("p", { class: "hint", id: "backup-path-hint" },
       "One folder per database. Nothing is uploaded: each file's header is read, the restore chain planned and the LRS rules checked."),
+    rehearsal
+      ? h("div", { class: "samples" },
+        h("button", { type: "button", class: "secondary", id: "use-samples", testid: "use-samples", onclick: () => void run(rehearsal.samples) },
+          `Use the sample backups (${rehearsal.samples.length} databases)`),
+        h("span", { class: "hint" }, "Synthetic backups written for the rehearsal, one folder per database."))
+      : null,
   );
+
+  if (last) {
+    pathInput.value = last.paths.length === 1 ? (last.paths[0] ?? "") : "";
+    replace(results, inspectionView(last.inspection));
+  }
+  setNext();
 
   return h("section", { class: "page", id: "page-backups", testid: "page-backups", "aria-labelledby": "backups-title" },
     h("h1", { id: "backups-title", tabindex: -1 }, "Check your backups"),
     form, status, results,
-  );
-}
-
-function errorView(err: UiError): HTMLElement {
-  return h("div", { class: "alert error", role: "alert", testid: "error", "data-code": err.code },
-    h("strong", {}, errorTitles[err.code] ?? errorTitles.internal),
-    h("p", {}, err.message),
+    h("div", { class: "actions" }, next),
   );
 }

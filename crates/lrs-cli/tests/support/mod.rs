@@ -259,7 +259,7 @@ pub fn upload_name(path: &Path) -> String {
     }
 }
 
-fn admin_sas() -> String {
+pub fn admin_sas() -> String {
     let now = time::OffsetDateTime::now_utc();
     let sas = AccountSas::full_blob_access(now, time::Duration::hours(2));
     sas.sign(AZURITE_ACCOUNT, &Secret::new(AZURITE_KEY)).unwrap().expose().to_string()

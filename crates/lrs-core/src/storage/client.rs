@@ -89,6 +89,17 @@ impl StorageClient {
         &self.http
     }
 
+    /// Options for an SDK `BlobServiceClient` over this client (the user delegation key request).
+    pub fn blob_service_options(&self) -> azure_storage_blob::BlobServiceClientOptions {
+        azure_storage_blob::BlobServiceClientOptions {
+            client_options: ClientOptions {
+                transport: Some(Transport::new(Arc::new(self.http.clone()))),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
     /// A client for `container`, authenticated by `credential`.
     pub fn container(&self, container: ContainerUrl, credential: UploadCredential) -> ContainerClient {
         let transport = Transport::new(Arc::new(self.http.clone()));

@@ -1,7 +1,7 @@
 //! What a failed storage request means and whether to try it again: HTTP statuses are mapped to a
 //! meaning here and nowhere else; 408, 429, 500, 502, 503, 504, timeouts and network errors are
 //! retried with exponential backoff and jitter (the jitter source is passed in, so tests are
-//! deterministic) and `Retry-After` is honoured; every other status (400 `Md5Mismatch`, 403, 404,
+//! deterministic) and `Retry-After` is honoured; every other status (400 `Crc64Mismatch`, 403, 404,
 //! 409...) is final and carries the service's error code. Messages are scrubbed of SAS signatures.
 
 use std::collections::hash_map::RandomState;
@@ -28,7 +28,7 @@ pub enum Failure {
     /// The service answered with an unexpected status.
     Status {
         status: u16,
-        /// `x-ms-error-code`, such as `AuthorizationPermissionMismatch` or `Md5Mismatch`.
+        /// `x-ms-error-code`, such as `AuthorizationPermissionMismatch` or `Crc64Mismatch`.
         code: Option<String>,
         /// The service's message (scrubbed of SAS signatures).
         message: String,
@@ -103,7 +103,10 @@ fn hint_for(status: u16, code: Option<&str>) -> Option<&'static str> {
             Some("The SAS lacks a permission: uploads need Read, Add, Create and Write (sp=racw)")
         }
         (403, _) => Some("Check the SAS or key: it may be expired, for another container, or mistyped"),
-        (400, Some("Md5Mismatch")) => Some("The data changed on the way: check the network path (proxy, antivirus)"),
+        (400, Some("Crc64Mismatch" | "Md5Mismatch")) => Some(
+            "The block's checksum did not match what the service received: the data changed on the way. Check the \
+             network path (proxy, antivirus) and run the upload again; it resumes",
+        ),
         _ => None,
     }
 }
@@ -319,6 +322,7 @@ mod tests {
         assert_eq!(p.delay_for(&long, 0, 0.0), Some(p.max_retry_after));
         assert_eq!(p.delay_for(&status(403, "AuthenticationFailed", None), 0, 0.0), None);
         assert_eq!(p.delay_for(&status(400, "Md5Mismatch", None), 0, 0.0), None);
+        assert_eq!(p.delay_for(&status(400, "Crc64Mismatch", None), 0, 0.0), None);
         assert_eq!(p.delay_for(&busy, p.max_retries, 0.0), None);
         assert_eq!(parse_retry_after(Some("5"), None), Some(Duration::from_secs(5)));
         assert_eq!(parse_retry_after(Some("5"), Some("250")), Some(Duration::from_millis(250)));

@@ -3,6 +3,12 @@
 //! `POST /{tenant}/oauth2/v2.0/devicecode`, `GET /{tenant}/oauth2/v2.0/authorize` (signs the
 //! seeded user in at once and redirects to the loopback `redirect_uri`), and `/devicelogin`, where
 //! a test (or a person) approves a device code by its `user_code`. Errors have Entra's shape.
+//!
+//! ARM tokens are opaque and checked by the emulator's ARM. A token for Blob Storage
+//! (`https://storage.azure.com/.default`, client credentials or refresh) is an unsigned JWT with
+//! the claims Azurite's `--oauth basic` checks (`iss` under `https://sts.windows.net/`, `aud`
+//! `https://storage.azure.com`, `nbf`, `iat`, `exp`): the emulator stands in for Entra in front of
+//! a local Azurite, for `lrs sas create --user-delegation` end to end. ARM refuses such a token.
 
 use std::collections::HashMap;
 
@@ -72,6 +78,23 @@ fn arm_scope(scope: &str) -> bool {
     arm
 }
 
+/// The one Blob Storage scope granted: `https://storage.azure.com/.default`, with `openid`,
+/// `profile` and `offline_access` alongside for user sign-ins.
+fn storage_scope(scope: &str) -> bool {
+    let mut storage = false;
+    for part in scope.split_whitespace() {
+        let lower = part.to_ascii_lowercase();
+        if lower == STORAGE_SCOPE {
+            storage = true;
+        } else if !matches!(lower.as_str(), "openid" | "profile" | "offline_access") {
+            return false;
+        }
+    }
+    storage
+}
+
+const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
+
 pub async fn token(State(app): State<Shared>, Path(tenant): Path<String>, Form(form): FormData) -> Response {
     let now = app.now();
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
@@ -79,7 +102,7 @@ pub async fn token(State(app): State<Shared>, Path(tenant): Path<String>, Form(f
         "client_credentials" => client_credentials(&app, &tenant, &form, now),
         DEVICE_GRANT => device_grant(&app, get("device_code"), now),
         "authorization_code" => code_grant(&app, &form, now),
-        "refresh_token" => refresh_grant(&app, get("refresh_token"), now),
+        "refresh_token" => refresh_grant(&app, get("refresh_token"), get("scope"), now),
         other => oauth_error(
             StatusCode::BAD_REQUEST,
             "unsupported_grant_type",
@@ -117,11 +140,14 @@ fn client_credentials(app: &Shared, tenant: &str, form: &HashMap<String, String>
         let text = format!("Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'.");
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, &text, now);
     }
+    let subject = Subject { tenant_id, client_id: principal.client_id.clone(), name: principal.client_id };
+    if storage_scope(scope) {
+        return issue_storage(app, subject, false, now);
+    }
     if !scope.to_ascii_lowercase().ends_with("/.default") || !arm_scope(scope) {
         let text = format!("The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).");
         return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, &text, now);
     }
-    let subject = Subject { tenant_id, client_id: principal.client_id.clone(), name: principal.client_id };
     issue(app, subject, false, now)
 }
 
@@ -143,6 +169,38 @@ fn issue(app: &Shared, subject: Subject, refresh: bool, now: OffsetDateTime) -> 
     let mut body = json!({
         "token_type": "Bearer",
         "scope": "https://management.azure.com/user_impersonation https://management.azure.com/.default",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": access,
+    });
+    if let Some(rt) = refresh_token {
+        body["refresh_token"] = json!(rt);
+    }
+    json_response(StatusCode::OK, &body)
+}
+
+/// Issues a Blob Storage access token: an unsigned JWT (`alg` `none`) that only Azurite's basic
+/// OAuth check accepts (it reads the claims and does not verify signatures). Not kept: ARM never
+/// accepts it.
+fn issue_storage(app: &Shared, subject: Subject, refresh: bool, now: OffsetDateTime) -> Response {
+    let lifetime = app.timing.token_lifetime_seconds;
+    let refresh_token = refresh.then(|| opaque("emu-rt"));
+    if let Some(rt) = &refresh_token {
+        app.write(|s| s.grants.refresh_tokens.insert(rt.clone(), subject.clone()));
+    }
+    let (iat, exp) = (now.unix_timestamp(), (now + Duration::seconds(lifetime)).unix_timestamp());
+    let claims = json!({
+        "aud": "https://storage.azure.com",
+        "iss": format!("https://sts.windows.net/{}/", subject.tenant_id),
+        "iat": iat, "nbf": iat - 300, "exp": exp,
+        "tid": subject.tenant_id, "oid": subject.client_id, "sub": subject.name, "appid": subject.client_id,
+        "ver": "1.0",
+    });
+    let part = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    let access = format!("{}.{}.", part(&json!({"alg": "none", "typ": "JWT"})), part(&claims));
+    let mut body = json!({
+        "token_type": "Bearer",
+        "scope": STORAGE_SCOPE,
         "expires_in": lifetime,
         "ext_expires_in": lifetime,
         "access_token": access,
@@ -331,7 +389,7 @@ fn code_grant(app: &Shared, form: &HashMap<String, String>, now: OffsetDateTime)
     issue(app, user_subject(app, &entry.tenant_id, &entry.client_id), true, now)
 }
 
-fn refresh_grant(app: &Shared, token: &str, now: OffsetDateTime) -> Response {
+fn refresh_grant(app: &Shared, token: &str, scope: &str, now: OffsetDateTime) -> Response {
     let Some(subject) = app.write(|s| s.grants.refresh_tokens.remove(token)) else {
         return oauth_error(
             StatusCode::BAD_REQUEST,
@@ -341,5 +399,8 @@ fn refresh_grant(app: &Shared, token: &str, now: OffsetDateTime) -> Response {
             now,
         );
     };
+    if storage_scope(scope) {
+        return issue_storage(app, subject, true, now);
+    }
     issue(app, subject, true, now)
 }

@@ -51,7 +51,7 @@ pub async fn user_delegation_sas(
         .get_user_delegation_key(key_info, None)
         .await
         .and_then(|response| response.into_model())
-        .map_err(|e| SasError::DelegationKey(short(&e.to_string())))?;
+        .map_err(|e| SasError::DelegationKey(chain(&e)))?;
     let protocol = if container.is_loopback() { SasProtocol::HttpsAndHttp } else { SasProtocol::Https };
     let builder = SasBuilder::new(container.account(), &key, expiry)
         .map_err(|e| SasError::Delegation(short(&e.to_string())))?
@@ -61,6 +61,21 @@ pub async fn user_delegation_sas(
         .start(start)
         .protocol(protocol);
     Ok(Secret::new(builder.build()))
+}
+
+/// An SDK error with its causes ("non-transport error" alone says nothing), redacted and bounded.
+fn chain(error: &azure_core::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let next = cause.to_string();
+        if !text.contains(&next) {
+            text.push_str(": ");
+            text.push_str(&next);
+        }
+        source = cause.source();
+    }
+    short(&crate::secrets::redact(&text))
 }
 
 /// An SDK error's text, bounded (it names the endpoint and the service's code, never the bearer token).

@@ -56,7 +56,11 @@ pub enum SasError {
          LRS job that may last 30: choose --days 7 or less, or sign with the account key"
     )]
     DelegationTooLong,
-    #[error("could not get a user delegation key: {0}")]
+    #[error(
+        "could not get a user delegation key: {0}. The sign-in needs Entra ID access to the storage account \
+         (a role with generateUserDelegationKey: Storage Blob Delegator, or a Storage Blob Data role) and a \
+         token for https://storage.azure.com; or sign with the account key (--account-key-env)"
+    )]
     DelegationKey(String),
     #[error("could not build the user delegation SAS: {0}")]
     Delegation(String),

@@ -1,5 +1,5 @@
 //! [`BlobStore`] over the official `azure_storage_blob` 1.x clients of a [`ContainerClient`]:
-//! Put Block with a transactional Content-MD5, Put Block List with the blob's Content-MD5, Get
+//! Put Block with a transactional CRC-64 (`x-ms-content-crc64`) or MD5 (`Content-MD5`), Put Block List with the blob's Content-MD5, Get
 //! Block List and Get Blob Properties. SDK errors become [`RequestError`]s here, keeping the status,
 //! `x-ms-error-code` and `Retry-After`, and dropping anything that could hold the SAS URL.
 
@@ -10,6 +10,7 @@ use azure_storage_blob::models::{
     BlockListType, BlockLookupList,
 };
 
+use super::checksum::BlockSum;
 use super::store::{BlobProperties, BlobStore, BlockListing, StoredBlock};
 use crate::storage::client::{redact, ContainerClient};
 use crate::storage::retry::{parse_retry_after, Failure, RequestError};
@@ -20,10 +21,17 @@ const LIST: &str = "get block list";
 const PROPERTIES: &str = "get properties";
 
 impl BlobStore for ContainerClient {
-    async fn stage_block(&self, blob: &str, block_id: &[u8], data: Bytes, md5: [u8; 16]) -> Result<(), RequestError> {
+    async fn stage_block(&self, blob: &str, block_id: &[u8], data: Bytes, sum: BlockSum) -> Result<(), RequestError> {
         let client = self.blob_client(blob).map_err(|e| other(STAGE, blob, &e))?.block_blob_client();
-        let options =
-            BlockBlobClientStageBlockOptions { transactional_content_md5: Some(md5.to_vec()), ..Default::default() };
+        let options = match sum {
+            BlockSum::Crc64(crc64) => BlockBlobClientStageBlockOptions {
+                transactional_content_crc64: Some(crc64.to_vec()),
+                ..Default::default()
+            },
+            BlockSum::Md5(md5) => {
+                BlockBlobClientStageBlockOptions { transactional_content_md5: Some(md5.to_vec()), ..Default::default() }
+            }
+        };
         let len = data.len() as u64;
         client.stage_block(block_id, len, data.into(), Some(options)).await.map_err(|e| from_sdk(STAGE, blob, &e))?;
         Ok(())
@@ -59,6 +67,10 @@ impl BlobStore for ContainerClient {
                 .collect()
         };
         Ok(BlockListing { committed: convert(list.committed_blocks), uncommitted: convert(list.uncommitted_blocks) })
+    }
+
+    fn is_loopback(&self) -> bool {
+        self.container().is_loopback()
     }
 
     async fn properties(&self, blob: &str) -> Result<Option<BlobProperties>, RequestError> {

@@ -1,10 +1,11 @@
-//! One file's block pipeline. A reader reads the file in order on a blocking thread, feeding the
-//! whole-file MD5, and hands each block to be staged; blocks the service already has are read
-//! for the MD5 only. A block is read only after taking a permit of the job's semaphore, and the
-//! permit travels with the block until the service has it, so at most `concurrency` blocks are
-//! in memory across all files. The per-block MD5 is computed on another thread while the reader
-//! goes on, and each Put Block runs under the retry policy with a timeout that grows with its size.
-//! Everything in flight is a future owned by the caller: dropping it stops them.
+//! One file's block pipeline. A reader reads the file in order on a blocking thread and hands
+//! each block to be staged; blocks the service already has are read for the whole-file MD5 only.
+//! A block is read only after taking a buffer of the job's pool, and the buffer travels with the
+//! block until the service has it, so at most `concurrency` blocks are in memory across all files.
+//! The reader feeds each piece it reads (1 MiB) to both the whole-file MD5 and the block's checksum
+//! (CRC-64 or MD5, [`super::checksum`]) while the piece is still in the CPU cache: one pass over the
+//! data. Each Put Block carries that checksum (the service checks it) and runs under the retry policy with a timeout that grows with
+//! its size. Everything in flight is a future owned by the caller: dropping it stops them.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -17,6 +18,7 @@ use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
 use super::buffers::BlockBuffer;
+use super::checksum::{BlockChecksum, BlockHasher, BlockSum};
 use super::plan::BlockPlan;
 use super::scheduler::Ctx;
 use super::store::BlobStore;
@@ -35,6 +37,8 @@ pub(super) enum Staged {
 struct Block {
     index: u64,
     data: Bytes,
+    /// The block's checksum, for the service to check.
+    sum: BlockSum,
 }
 
 /// Sends every block of `plan` not in `reused` and returns the whole-file MD5.
@@ -65,6 +69,7 @@ async fn read_blocks<S: BlobStore>(
     tx: mpsc::Sender<Block>,
 ) -> Result<Option<[u8; 16]>, UploadError> {
     let source_err = |source| UploadError::Source { path: file.source.clone(), source };
+    let kind = ctx.block_checksum;
     let mut reader = Some((std::fs::File::open(&file.source).map_err(source_err)?, Md5::new()));
     for index in 0..plan.block_count() {
         let (_, len) = plan.block_range(index);
@@ -77,7 +82,7 @@ async fn read_blocks<S: BlobStore>(
             true => None,
         };
         let (handle, hasher) = reader.take().ok_or(UploadError::Cancelled)?;
-        let joined = tokio::task::spawn_blocking(move || read_block(handle, hasher, len, buffer)).await;
+        let joined = tokio::task::spawn_blocking(move || read_block(handle, hasher, len, buffer, kind)).await;
         let (handle, hasher, data) = joined.map_err(|e| source_err(std::io::Error::other(e.to_string())))?;
         let data = match data {
             Ok(data) => data,
@@ -86,9 +91,9 @@ async fn read_blocks<S: BlobStore>(
         };
         reader = Some((handle, hasher));
         match data {
-            Some(data) => {
+            Some((data, sum)) => {
                 // The receiver is gone only when sending failed; its error is the one reported.
-                if tx.send(Block { index, data }).await.is_err() {
+                if tx.send(Block { index, data, sum }).await.is_err() {
                     return Err(UploadError::Cancelled);
                 }
             }
@@ -101,21 +106,32 @@ async fn read_blocks<S: BlobStore>(
     Ok(reader.map(|(_, hasher)| hasher.finalize().into()))
 }
 
+/// The piece the reader reads and hashes at once: small enough to stay in the CPU cache between
+/// the read and the two hashes, large enough that system calls cost nothing.
+const PIECE: usize = 1 << 20;
+
 /// Reads `len` bytes and feeds them to the whole-file hash; keeps them (in `buffer`, which holds
-/// `len` bytes) only when they must be sent. A file shorter than planned is `UnexpectedEof`.
+/// `len` bytes), with their checksum of kind `kind`, only when they must be sent. A file shorter than planned is
+/// `UnexpectedEof`.
+#[allow(clippy::type_complexity)]
 fn read_block(
     mut file: std::fs::File,
     mut hasher: Md5,
     len: u64,
     buffer: Option<BlockBuffer>,
-) -> (std::fs::File, Md5, std::io::Result<Option<Bytes>>) {
+    kind: BlockChecksum,
+) -> (std::fs::File, Md5, std::io::Result<Option<(Bytes, BlockSum)>>) {
     let result = (|| {
         if let Some(mut buffer) = buffer {
-            file.read_exact(buffer.as_mut_slice())?;
-            hasher.update(buffer.as_ref());
-            return Ok(Some(buffer.freeze()));
+            let mut sum = BlockHasher::new(kind);
+            for piece in buffer.as_mut_slice().chunks_mut(PIECE) {
+                file.read_exact(piece)?;
+                hasher.update(&*piece);
+                sum.update(piece);
+            }
+            return Ok(Some((buffer.freeze(), sum.finish())));
         }
-        let mut buf = vec![0u8; (1 << 20).min(len as usize)];
+        let mut buf = vec![0u8; PIECE.min(len as usize)];
         let mut left = len;
         while left > 0 {
             let n = (left as usize).min(buf.len());
@@ -157,16 +173,13 @@ async fn send_blocks<S: BlobStore>(
     }
 }
 
-/// One Put Block: its MD5 computed off the async threads, then sent under the retry policy.
+/// One Put Block, with the checksum the reader computed, under the retry policy.
 async fn stage_one<S: BlobStore>(
     ctx: &Ctx<'_, S>,
     blob: &str,
     plan: &BlockPlan,
     block: Block,
 ) -> Result<u64, UploadError> {
-    let data = block.data.clone();
-    let md5: [u8; 16] =
-        tokio::task::spawn_blocking(move || Md5::digest(&data).into()).await.map_err(|_| UploadError::Cancelled)?;
     let id = plan.block_id(block.index);
     let len = block.data.len() as u64;
     let policy = &ctx.options.retry;
@@ -175,7 +188,7 @@ async fn stage_one<S: BlobStore>(
             ctx.jitter,
             policy.attempt_timeout(len),
             ("put block", blob),
-            || ctx.store.stage_block(blob, &id, block.data.clone(), md5),
+            || ctx.store.stage_block(blob, &id, block.data.clone(), block.sum),
             |n, e, d| ctx.retried(blob, n, e, d),
         )
         .await?;

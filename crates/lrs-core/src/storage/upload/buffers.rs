@@ -1,7 +1,7 @@
 //! The job's block buffers: at most `concurrency` of them, allocated once and reused for every
 //! block of every file. This is what keeps memory at `concurrency × block size`: a block's buffer
 //! (and the permit that accounts for it) comes back only when the last [`Bytes`] over it is
-//! dropped, wherever that happens (the MD5 task, a retried attempt, the HTTP connection), so a
+//! dropped, wherever that happens (a retried attempt, the HTTP connection), so a
 //! new block is never read while an old one is still held. Allocating and freeing a fresh
 //! block-sized buffer per block instead lets glibc keep the freed ones (once a large block is
 //! freed its mmap threshold rises above the block size, and later blocks come from per-thread

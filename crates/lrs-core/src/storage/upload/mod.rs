@@ -1,7 +1,7 @@
 //! The upload engine: each database's backups go to one flat folder of a Blob Storage container
-//! as block blobs, several blocks in flight, each block checked by the service (transactional
-//! MD5), the whole-file MD5 set as the blob's Content-MD5 at commit and read back before a file
-//! counts as uploaded. Memory stays within `concurrency × block size` plus a small constant.
+//! as block blobs, several blocks in flight, each block checked by the service (a transactional
+//! CRC-64 or MD5, [`checksum`]), the whole-file MD5 set as the blob's Content-MD5 at commit and read back
+//! before a file counts as uploaded. Memory stays within `concurrency × block size` plus a small constant.
 //!
 //! - [`store`]: the four service calls behind a small trait; [`azure`] implements it over the
 //!   official SDK and [`recording`] in memory for tests;
@@ -17,6 +17,7 @@
 pub mod azure;
 mod blocks;
 mod buffers;
+pub mod checksum;
 pub mod journal;
 pub mod plan;
 pub mod progress;
@@ -34,6 +35,7 @@ use serde::Serialize;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
+pub use checksum::{BlockChecksum, BlockSum};
 pub use journal::{Journal, JournalEntry, JournalError, JournalState};
 pub use plan::{blob_name, block_size_for, BlockPlan, PlanError};
 pub use progress::UploadEvent;
@@ -64,6 +66,10 @@ pub struct UploadOptions {
     pub retry: RetryPolicy,
     /// The journal directory; `None` for the platform default (no journal when there is none).
     pub journal_dir: Option<PathBuf>,
+    /// The checksum each Put Block carries for the service to check; `None` is "auto"
+    /// ([`BlockChecksum::for_loopback`]): MD5 for an emulator on loopback, CRC-64 otherwise. Either
+    /// way the whole-file MD5 is the blob's Content-MD5, read back after commit.
+    pub block_checksum: Option<BlockChecksum>,
     /// Replace a blob that is already in the container with other content. Off by default: LRS
     /// may already have restored that blob, and a backup replaced under the same name breaks the
     /// chain it is restoring.
@@ -79,6 +85,7 @@ impl Default for UploadOptions {
             max_restarts: defaults::MAX_SOURCE_RESTARTS,
             retry: RetryPolicy::default(),
             journal_dir: None,
+            block_checksum: None,
             overwrite_different: false,
         }
     }
@@ -152,6 +159,8 @@ pub enum FileOutcome {
 #[derive(Debug, Clone, Serialize)]
 pub struct UploadSummary {
     pub files: Vec<FileResult>,
+    /// The checksum every Put Block of this job carried (`crc64` or `md5`).
+    pub block_checksum: BlockChecksum,
     pub bytes_sent: u64,
     pub elapsed_seconds: f64,
 }
@@ -218,6 +227,11 @@ impl<S: BlobStore> UploadJob<S> {
         }
     }
 
+    /// The per-block checksum this job sends: the option, or the "auto" rule for its store.
+    pub fn block_checksum(&self) -> BlockChecksum {
+        self.options.block_checksum.unwrap_or_else(|| BlockChecksum::for_loopback(self.store.is_loopback()))
+    }
+
     async fn run_files(&self) -> Result<UploadSummary, UploadError> {
         let started = Instant::now();
         let concurrency = self.options.concurrency.clamp(1, defaults::MAX_CONCURRENCY);
@@ -233,6 +247,7 @@ impl<S: BlobStore> UploadJob<S> {
         let ctx = scheduler::Ctx {
             store: &self.store,
             options: &self.options,
+            block_checksum: self.block_checksum(),
             container: &self.container,
             journal: journal.as_ref(),
             jitter: self.jitter.as_ref(),
@@ -251,7 +266,12 @@ impl<S: BlobStore> UploadJob<S> {
             done.push(result?);
         }
         let bytes_sent = lock(&tracker).bytes_sent();
-        Ok(UploadSummary { files: done, bytes_sent, elapsed_seconds: started.elapsed().as_secs_f64() })
+        Ok(UploadSummary {
+            files: done,
+            block_checksum: ctx.block_checksum,
+            bytes_sent,
+            elapsed_seconds: started.elapsed().as_secs_f64(),
+        })
     }
 }
 

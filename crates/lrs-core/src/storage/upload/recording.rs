@@ -1,5 +1,5 @@
 //! [`RecordingStore`]: an in-memory [`BlobStore`] for tests. It keeps staged and committed blocks
-//! like the service (checking each block's MD5 and the block list), records every call, counts the
+//! like the service (checking each block's CRC-64 or MD5, whichever is sent, and the block list), records every call, counts the
 //! most blocks in flight at once, and fails calls on demand (a status, a dropped connection or a
 //! stall) so that the scheduler's retries, resume and "first error aborts" can be tested without a
 //! network.
@@ -9,16 +9,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use azure_core::Bytes;
-use md5::{Digest, Md5};
-
+use super::checksum::{BlockChecksum, BlockSum};
 use super::store::{BlobProperties, BlobStore, BlockListing, StoredBlock};
 use crate::storage::retry::{Failure, RequestError};
+use azure_core::Bytes;
 
 /// One call the store received.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
-    Stage { blob: String, id: Vec<u8>, len: u64 },
+    Stage { blob: String, id: Vec<u8>, len: u64, checksum: BlockChecksum },
     Commit { blob: String, blocks: usize },
     BlockList { blob: String },
     Properties { blob: String },
@@ -129,20 +128,22 @@ impl RecordingStore {
 }
 
 impl BlobStore for RecordingStore {
-    async fn stage_block(&self, blob: &str, block_id: &[u8], data: Bytes, md5: [u8; 16]) -> Result<(), RequestError> {
+    async fn stage_block(&self, blob: &str, block_id: &[u8], data: Bytes, sum: BlockSum) -> Result<(), RequestError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let call = Call::Stage { blob: blob.into(), id: block_id.to_vec(), len: data.len() as u64 };
+        let call =
+            Call::Stage { blob: blob.into(), id: block_id.to_vec(), len: data.len() as u64, checksum: sum.kind() };
         let result = async {
             self.enter("put block", blob, call).await?;
             tokio::time::sleep(self.stage_delay).await;
-            if <[u8; 16]>::from(Md5::digest(&data)) != md5 {
-                let failure = Failure::Status {
-                    status: 400,
-                    code: Some("Md5Mismatch".into()),
-                    message: String::new(),
-                    retry_after: None,
+            // The service checks whichever checksum came with the block.
+            if BlockSum::of(sum.kind(), &data) != sum {
+                let code = match sum {
+                    BlockSum::Crc64(_) => "Crc64Mismatch",
+                    BlockSum::Md5(_) => "Md5Mismatch",
                 };
+                let failure =
+                    Failure::Status { status: 400, code: Some(code.into()), message: String::new(), retry_after: None };
                 return Err(RequestError::new("put block", blob, failure));
             }
             // A copy: the engine's block buffer goes back to its pool once the call is over.
@@ -175,6 +176,11 @@ impl BlobStore for RecordingStore {
         entry.staged.clear();
         entry.committed = Some((content, Some(content_md5)));
         Ok(())
+    }
+
+    /// An in-memory store is no emulator on loopback: "auto" picks CRC-64 here.
+    fn is_loopback(&self) -> bool {
+        false
     }
 
     async fn block_list(&self, blob: &str) -> Result<BlockListing, RequestError> {

@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::blocks::{self, Staged};
 use super::buffers::BufferPool;
+use super::checksum::BlockChecksum;
 use super::journal::{Journal, JournalEntry, JournalState};
 use super::plan::{block_size_for, BlockPlan};
 use super::progress::{Tracker, UploadEvent};
@@ -25,6 +26,8 @@ use crate::storage::retry::{Jitter, RequestError};
 pub(super) struct Ctx<'a, S> {
     pub store: &'a S,
     pub options: &'a UploadOptions,
+    /// The per-block checksum, `options.block_checksum` with "auto" resolved for this store.
+    pub block_checksum: BlockChecksum,
     pub container: &'a str,
     pub journal: Option<&'a Journal>,
     pub jitter: &'a dyn Jitter,

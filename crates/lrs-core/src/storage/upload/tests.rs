@@ -210,13 +210,16 @@ struct Mutating {
 }
 
 impl BlobStore for Mutating {
-    async fn stage_block(&self, blob: &str, id: &[u8], data: Bytes, md5: [u8; 16]) -> Result<(), RequestError> {
+    async fn stage_block(&self, blob: &str, id: &[u8], data: Bytes, sum: BlockSum) -> Result<(), RequestError> {
         if !self.done.swap(true, Ordering::SeqCst) {
             use std::io::Write;
             let mut f = std::fs::OpenOptions::new().append(true).open(&self.path).unwrap();
             f.write_all(b"grown").unwrap();
         }
-        self.inner.stage_block(blob, id, data, md5).await
+        self.inner.stage_block(blob, id, data, sum).await
+    }
+    fn is_loopback(&self) -> bool {
+        self.inner.is_loopback()
     }
     async fn commit(&self, blob: &str, ids: &[Vec<u8>], md5: [u8; 16]) -> Result<(), RequestError> {
         self.inner.commit(blob, ids, md5).await
@@ -265,4 +268,89 @@ async fn cancelling_stops_the_blocks_in_flight() {
     assert_eq!(stages(&store), staged, "nothing is sent after cancel");
     assert!(staged < 50);
     assert!(store.content("db/a.bak").is_none());
+}
+
+fn staged_kinds(store: &RecordingStore) -> Vec<BlockChecksum> {
+    store
+        .calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            Call::Stage { checksum, .. } => Some(checksum),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A store on loopback (an emulator), for the "auto" rule.
+struct Loopback(RecordingStore);
+
+impl BlobStore for Loopback {
+    async fn stage_block(&self, blob: &str, id: &[u8], data: Bytes, sum: BlockSum) -> Result<(), RequestError> {
+        self.0.stage_block(blob, id, data, sum).await
+    }
+    async fn commit(&self, blob: &str, ids: &[Vec<u8>], md5: [u8; 16]) -> Result<(), RequestError> {
+        self.0.commit(blob, ids, md5).await
+    }
+    async fn block_list(&self, blob: &str) -> Result<BlockListing, RequestError> {
+        self.0.block_list(blob).await
+    }
+    fn is_loopback(&self) -> bool {
+        true
+    }
+    async fn properties(&self, blob: &str) -> Result<Option<BlobProperties>, RequestError> {
+        self.0.properties(blob).await
+    }
+}
+
+/// Both per-block checksums: every block carries the chosen kind (checked by the store, which
+/// refuses a wrong one), and either way the blob's Content-MD5 is the whole-file MD5, verified.
+#[tokio::test]
+async fn each_block_checksum_mode_sends_its_kind_and_keeps_the_file_md5() {
+    for kind in [BlockChecksum::Crc64, BlockChecksum::Md5] {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, data) = write(dir.path(), "a.bak", 64 * 1024 * 5 + 3);
+        let store = RecordingStore::new();
+        let opts = UploadOptions { block_checksum: Some(kind), ..options(dir.path()) };
+        let summary = run(&store, vec![file(&a)], opts).await.unwrap();
+        assert_eq!(summary.block_checksum, kind);
+        assert_eq!(staged_kinds(&store), vec![kind; 6], "{kind}");
+        assert_eq!(store.content("db/a.bak").unwrap(), data);
+        assert_eq!(summary.files[0].content_md5, scheduler::b64(&Md5::digest(&data)));
+    }
+}
+
+#[tokio::test]
+async fn auto_sends_crc64_to_a_remote_store_and_md5_to_a_loopback_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, data) = write(dir.path(), "a.bak", 64 * 1024 * 2);
+    let remote = RecordingStore::new();
+    let summary = run(&remote, vec![file(&a)], options(dir.path())).await.unwrap();
+    assert_eq!(summary.block_checksum, BlockChecksum::Crc64);
+    assert_eq!(staged_kinds(&remote), vec![BlockChecksum::Crc64; 2]);
+
+    let local = RecordingStore::new();
+    let job = UploadJob::new(Loopback(local.clone()), "mem://c", vec![file(&a)], options(dir.path()));
+    assert_eq!(job.block_checksum(), BlockChecksum::Md5);
+    let summary = job.with_jitter(Arc::new(FixedJitter(0.5))).run().await.unwrap();
+    assert_eq!(summary.block_checksum, BlockChecksum::Md5);
+    assert_eq!(staged_kinds(&local), vec![BlockChecksum::Md5; 2]);
+    assert_eq!(local.content("db/a.bak").unwrap(), data);
+
+    // An explicit choice wins over "auto".
+    let forced = UploadOptions { block_checksum: Some(BlockChecksum::Crc64), ..options(dir.path()) };
+    let job = UploadJob::new(Loopback(RecordingStore::new()), "mem://c", vec![file(&a)], forced);
+    assert_eq!(job.block_checksum(), BlockChecksum::Crc64);
+}
+
+#[tokio::test]
+async fn the_recording_store_refuses_a_wrong_checksum_of_either_kind() {
+    let store = RecordingStore::new();
+    let data = Bytes::from_static(b"some block");
+    for (kind, code) in [(BlockChecksum::Crc64, "Crc64Mismatch"), (BlockChecksum::Md5, "Md5Mismatch")] {
+        let right = BlockSum::of(kind, &data);
+        store.stage_block("db/x.bak", b"id", data.clone(), right).await.unwrap();
+        let wrong = BlockSum::of(kind, b"other bytes");
+        let err = store.stage_block("db/x.bak", b"id", data.clone(), wrong).await.unwrap_err();
+        assert!(matches!(&err.failure, Failure::Status { status: 400, code: Some(c), .. } if c == code), "{err}");
+    }
 }

@@ -1,0 +1,42 @@
+//! The app's managed state: the wizard [`Session`] (lrs-core), the rehearsal slot (lrs-rehearsal)
+//! and where the app keeps its files. Built once in `setup`; every command borrows it.
+
+use std::path::PathBuf;
+
+use lrs_core::secrets::Keychain;
+use lrs_core::session::{Session, SessionError};
+use lrs_rehearsal::RehearsalSlot;
+use tauri::{AppHandle, Manager, Runtime};
+
+/// Where the app keeps its settings and its data (the rehearsal's Azurite, emulator and samples).
+#[derive(Debug, Clone)]
+pub struct AppDirs {
+    pub config: PathBuf,
+    pub data: PathBuf,
+}
+
+impl AppDirs {
+    /// The platform's folders for this app (`~/.config/com.lrswizard.app`, `~/.local/share/...`).
+    pub fn of<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<AppDirs> {
+        Ok(AppDirs { config: app.path().app_config_dir()?, data: app.path().app_data_dir()? })
+    }
+}
+
+/// Managed state shared by every command.
+#[derive(Debug)]
+pub struct AppState {
+    pub session: Session,
+    pub rehearsal: RehearsalSlot,
+    /// The rehearsal's folder: `<data>/rehearsal`.
+    pub rehearsal_dir: PathBuf,
+}
+
+impl AppState {
+    pub fn new(dirs: &AppDirs, keychain: Keychain) -> Result<AppState, SessionError> {
+        Ok(AppState {
+            session: Session::new(&dirs.config, keychain)?,
+            rehearsal: RehearsalSlot::default(),
+            rehearsal_dir: dirs.data.join("rehearsal"),
+        })
+    }
+}
