@@ -256,7 +256,7 @@ fn plan(args: &PlanArgs) -> Result<ExitCode, Failure> {
         dirs.sort();
         for dir in dirs {
             let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            databases.push(DatabasePlan { folder: name.clone(), name, source: absolute(&dir) });
+            databases.push(DatabasePlan::new(name.clone(), absolute(&dir), name));
         }
     }
     if databases.is_empty() {
@@ -361,7 +361,7 @@ fn parse_database(spec: &str) -> Result<DatabasePlan, Failure> {
     if let Some(problem) = folder_problem(&folder) {
         return Err(Failure::usage(format!("--database '{spec}': folder '{folder}' {problem}")));
     }
-    Ok(DatabasePlan { name: name.trim().to_string(), source: absolute(Path::new(dir)), folder })
+    Ok(DatabasePlan::new(name.trim(), absolute(Path::new(dir)), folder))
 }
 
 // ---- shared -----------------------------------------------------------------------------------

@@ -78,6 +78,21 @@ pub struct DatabasePlan {
     pub source: PathBuf,
     /// The flat folder in the container.
     pub folder: String,
+    /// The database's name in the backup headers, when `source` holds backups of several
+    /// databases (default: `name`). A folder with one database's backups needs none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_database: Option<String>,
+}
+
+impl DatabasePlan {
+    pub fn new(name: impl Into<String>, source: impl Into<PathBuf>, folder: impl Into<String>) -> DatabasePlan {
+        DatabasePlan { name: name.into(), source: source.into(), folder: folder.into(), source_database: None }
+    }
+
+    /// The name to look for in the backup headers.
+    pub fn source_database(&self) -> &str {
+        self.source_database.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// A whole plan.
@@ -284,10 +299,7 @@ mod tests {
                 keychain: None,
                 sas_days: 32,
             },
-            vec![
-                DatabasePlan { name: "Sales".into(), source: "/b/Sales".into(), folder: "Sales".into() },
-                DatabasePlan { name: "HR".into(), source: "/b/HR".into(), folder: "HR".into() },
-            ],
+            vec![DatabasePlan::new("Sales", "/b/Sales", "Sales"), DatabasePlan::new("HR", "/b/HR", "HR")],
         )
     }
 
@@ -306,8 +318,8 @@ mod tests {
     fn every_problem_is_named() {
         let mut bad = plan();
         bad.databases[1].folder = "Sales".into();
-        bad.databases.push(DatabasePlan { name: "sales".into(), source: "/b/x".into(), folder: "old_backups".into() });
-        bad.databases.push(DatabasePlan { name: "N".into(), source: "/b/n".into(), folder: "a/b".into() });
+        bad.databases.push(DatabasePlan::new("sales", "/b/x", "old_backups"));
+        bad.databases.push(DatabasePlan::new("N", "/b/n", "a/b"));
         bad.storage.account_key_env = None;
         bad.storage.sas_days = 0;
         let problems = bad.problems().join("\n");
@@ -321,13 +333,8 @@ mod tests {
     #[test]
     fn more_than_a_hundred_databases_are_refused() {
         let mut big = plan();
-        big.databases = (0..101)
-            .map(|i| DatabasePlan {
-                name: format!("db{i}"),
-                source: format!("/b/{i}").into(),
-                folder: format!("db{i}"),
-            })
-            .collect();
+        big.databases =
+            (0..101).map(|i| DatabasePlan::new(format!("db{i}"), format!("/b/{i}"), format!("db{i}"))).collect();
         assert!(big.problems().iter().any(|p| p.contains("at most 100")));
     }
 

@@ -130,6 +130,9 @@ pub struct Migration {
     audit: AuditLog,
     state: Mutex<MigrationState>,
     events: Option<UnboundedSender<MigrationEvent>>,
+    /// Continuous mode: whether a run uploads the new log backups it finds (on by default). Off,
+    /// the folders are still scanned (what is pending is recorded) but nothing new is shipped.
+    shipping: std::sync::atomic::AtomicBool,
 }
 
 impl Migration {
@@ -143,7 +146,15 @@ impl Migration {
         };
         let audit = AuditLog::at(store.audit_path());
         store.save(&lock, &state)?;
-        Ok(Migration { plan, store, lock, audit, state: Mutex::new(state), events: None })
+        Ok(Migration {
+            plan,
+            store,
+            lock,
+            audit,
+            state: Mutex::new(state),
+            events: None,
+            shipping: std::sync::atomic::AtomicBool::new(true),
+        })
     }
 
     pub fn with_events(mut self, events: UnboundedSender<MigrationEvent>) -> Migration {
@@ -153,6 +164,16 @@ impl Migration {
 
     pub fn plan(&self) -> &MigrationPlan {
         &self.plan
+    }
+
+    /// Continuous mode: turns the shipping of new log backups on or off, also during a run.
+    pub fn set_shipping(&self, on: bool) {
+        self.shipping.store(on, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Whether new log backups are shipped (continuous mode).
+    pub fn shipping(&self) -> bool {
+        self.shipping.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn audit(&self) -> &AuditLog {
@@ -249,13 +270,43 @@ impl Migration {
         options: &RunOptions,
         cancel: CancellationToken,
     ) -> Result<RunSummary, MigrationError> {
+        self.drive_plan(services, options, cancel, false).await
+    }
+
+    /// Uploads each database's restore sequence and stops there (every database Uploaded, or
+    /// Failed): no SAS is minted and nothing is started. A later [`Migration::run`] carries on
+    /// from Uploaded. The wizard's Upload step, which comes before its Start step.
+    pub async fn upload(
+        &self,
+        services: &Services,
+        options: &RunOptions,
+        cancel: CancellationToken,
+    ) -> Result<RunSummary, MigrationError> {
+        self.drive_plan(services, options, cancel, true).await
+    }
+
+    async fn drive_plan(
+        &self,
+        services: &Services,
+        options: &RunOptions,
+        cancel: CancellationToken,
+        upload_only: bool,
+    ) -> Result<RunSummary, MigrationError> {
         self.log(
             AuditEntry::new(&services.identity, Action::RunStarted, services.container.url().to_string()).detail(
-                format!("plan {}, {} database(s), {:?} mode", self.plan.id, self.plan.databases.len(), self.plan.mode),
+                format!(
+                    "plan {}, {} database(s), {:?} mode{}",
+                    self.plan.id,
+                    self.plan.databases.len(),
+                    self.plan.mode,
+                    if upload_only { ", upload only" } else { "" }
+                ),
             ),
         )?;
-        let sas = self.mint_sas(services)?;
+        // An upload-only run never starts LRS, so it needs no SAS for it.
+        let sas = if upload_only { Secret::new(String::new()) } else { self.mint_sas(services)? };
         let ctx = RunCtx {
+            upload_only,
             migration: self,
             services,
             options,
@@ -329,7 +380,7 @@ impl Migration {
             // Asked before (perhaps by a run that was killed): make sure Azure knows, then follow.
             return self.resend_cutover(services, db, &record).await;
         }
-        let scan = shipping::scan(&db.source, services.container.container(), &shipped_names(&record))
+        let scan = shipping::scan(db, services.container.container(), &shipped_names(&record))
             .map_err(|e| MigrationError::Gate(format!("{}: {e}", db.name)))?;
         let gate = super::gates::cutover_gate(&record, &scan, last_backup, typed_name, self.plan.mode);
         let last = gate.map_err(MigrationError::Gate)?;
@@ -518,6 +569,8 @@ impl Migration {
 
 /// One run's shared parts.
 struct RunCtx<'a> {
+    /// Stop each database once it is Uploaded ([`Migration::upload`]).
+    upload_only: bool,
     migration: &'a Migration,
     services: &'a Services,
     options: &'a RunOptions,
@@ -563,6 +616,9 @@ impl RunCtx<'_> {
     async fn step(&self, db: &DatabasePlan) -> Result<Next, MigrationError> {
         let m = self.migration;
         let Some(record) = m.record(&db.name) else { return Ok(Next::Done) };
+        if self.upload_only && !matches!(record.status, DbStatus::Planned | DbStatus::Uploading | DbStatus::Failed) {
+            return Ok(Next::Done);
+        }
         match record.status {
             DbStatus::Planned | DbStatus::Uploading => self.upload_sequence(db, &record).await,
             DbStatus::Uploaded => self.start(db).await,
@@ -613,7 +669,7 @@ impl RunCtx<'_> {
     async fn upload_sequence(&self, db: &DatabasePlan, record: &DbRecord) -> Result<Next, MigrationError> {
         let m = self.migration;
         let container = self.services.container.container().to_string();
-        let scan = match shipping::scan(&db.source, &container, &shipped_names(record)) {
+        let scan = match shipping::scan(db, &container, &shipped_names(record)) {
             Ok(s) => s,
             Err(e) => return self.fail(db, Action::Inspected, &e.to_string()),
         };
@@ -837,7 +893,7 @@ impl RunCtx<'_> {
         let mut shipped_now = false;
         if continuous {
             let container = self.services.container.container().to_string();
-            match shipping::scan(&db.source, &container, &shipped_names(record)) {
+            match shipping::scan(db, &container, &shipped_names(record)) {
                 Ok(scan) => {
                     waiting = scan.waiting.is_some();
                     let halted = scan.halt.clone();
@@ -861,7 +917,7 @@ impl RunCtx<'_> {
                         r.last_local = scan.last_local().map(str::to_string);
                         r.pending = scan.to_ship.iter().map(|f| f.name.clone()).collect();
                     })?;
-                    if halted.is_none() && !scan.to_ship.is_empty() {
+                    if halted.is_none() && !scan.to_ship.is_empty() && m.shipping() {
                         let names: Vec<&str> = scan.to_ship.iter().map(|f| f.name.as_str()).collect();
                         m.transition(
                             &db.name,

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::plan::DatabasePlan;
 use crate::backup::{self, DatabaseReport, FindingCode, InspectOptions, Inspection, Severity};
 
 /// One file of the local chain.
@@ -47,34 +48,39 @@ impl Scan {
 #[error("{0}")]
 pub struct ScanError(pub String);
 
-/// Scans `source` against the names already `shipped` (in order). `container` is checked against
-/// the LRS naming rules.
-pub fn scan(source: &Path, container: &str, shipped: &[String]) -> Result<Scan, ScanError> {
+/// Scans the database's source folder against the names already `shipped` (in order).
+/// `container` is checked against the LRS naming rules.
+pub fn scan(db: &DatabasePlan, container: &str, shipped: &[String]) -> Result<Scan, ScanError> {
     let options = InspectOptions { last_backup_name: None, container: Some(container.to_string()) };
-    let inspection = backup::inspect(&[source.to_path_buf()], &options).map_err(|e| ScanError(e.to_string()))?;
-    decide(&inspection, source, shipped)
+    let inspection =
+        backup::inspect(std::slice::from_ref(&db.source), &options).map_err(|e| ScanError(e.to_string()))?;
+    decide(&inspection, &db.source, db.source_database(), shipped)
 }
 
-/// The decision for one inspection (pure: the tests give it inspections of written files).
-pub fn decide(inspection: &Inspection, source: &Path, shipped: &[String]) -> Result<Scan, ScanError> {
-    let db = match inspection.databases.as_slice() {
-        [] if shipped.is_empty() => {
+/// The decision for one inspection of `source` (pure: the tests give it inspections of written
+/// files). `database` picks the database when the folder holds several.
+pub fn decide(inspection: &Inspection, source: &Path, database: &str, shipped: &[String]) -> Result<Scan, ScanError> {
+    let named = inspection.databases.iter().filter(|d| d.name.eq_ignore_ascii_case(database)).collect::<Vec<_>>();
+    let db = match (named.as_slice(), inspection.databases.as_slice()) {
+        ([one], _) => *one,
+        (_, [only]) => only,
+        (_, []) if shipped.is_empty() => {
             return Err(ScanError(format!(
             "no backup of any database was found in '{}': put the database's full backup there (and its log backups)",
             source.display()
         )))
         }
-        [] => {
+        (_, []) => {
             return Err(ScanError(format!(
                 "the backups in '{}' are gone: restore them, or stop this database",
                 source.display()
             )))
         }
-        [db] => db,
-        several => {
+        (_, several) => {
             let names: Vec<&str> = several.iter().map(|d| d.name.as_str()).collect();
             return Err(ScanError(format!(
-                "'{}' holds backups of {} databases ({}): LRS restores one database per folder; move the others out",
+                "'{}' holds backups of {} databases ({}) and none is named '{database}': set `source_database` \
+                 in the plan to the name in the backup headers, or give the database a folder of its own",
                 source.display(),
                 names.len(),
                 names.join(", ")
@@ -176,14 +182,14 @@ mod tests {
     fn ships_what_follows_the_last_shipped_file_in_order() {
         let dir = tempfile::tempdir().unwrap();
         write_sample_chain(dir.path(), "Sales", 3).unwrap();
-        let first = scan(dir.path(), "migration", &[]).unwrap();
+        let first = scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &[]).unwrap();
         assert!(first.halt.is_none() && first.waiting.is_none(), "{first:?}");
         assert!(first.errors.is_empty(), "{:?}", first.errors);
         assert_eq!(first.to_ship, first.sequence);
         let shipped: Vec<String> = names(&first.sequence[..2]);
-        let rest = scan(dir.path(), "migration", &shipped).unwrap();
+        let rest = scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &shipped).unwrap();
         assert_eq!(names(&rest.to_ship), names(&first.sequence[2..]));
-        let all = scan(dir.path(), "migration", &names(&first.sequence)).unwrap();
+        let all = scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &names(&first.sequence)).unwrap();
         assert!(all.to_ship.is_empty());
         assert_eq!(all.last_local(), first.last_local());
     }
@@ -192,11 +198,11 @@ mod tests {
     fn a_gap_halts_shipping_and_nothing_after_it_is_shipped() {
         let dir = tempfile::tempdir().unwrap();
         let files = write_sample_chain(dir.path(), "Sales", 4).unwrap();
-        let whole = scan(dir.path(), "migration", &[]).unwrap();
+        let whole = scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &[]).unwrap();
         let shipped = names(&whole.sequence[..whole.sequence.len() - 2]);
         // Remove the second-to-last log: the last one no longer continues the chain.
         std::fs::remove_file(&files[files.len() - 2]).unwrap();
-        let gap = scan(dir.path(), "migration", &shipped).unwrap();
+        let gap = scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &shipped).unwrap();
         assert!(gap.halt.as_deref().unwrap_or("").contains("LSN"), "{gap:?}");
         assert!(gap.to_ship.is_empty(), "{gap:?}");
     }
@@ -205,22 +211,39 @@ mod tests {
     fn a_file_cut_short_waits() {
         let dir = tempfile::tempdir().unwrap();
         let files = write_sample_chain(dir.path(), "Sales", 3).unwrap();
-        let whole = scan(dir.path(), "migration", &[]).unwrap();
+        let whole = scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &[]).unwrap();
         let last = files.last().unwrap();
         let bytes = std::fs::read(last).unwrap();
         std::fs::write(last, &bytes[..bytes.len() / 2]).unwrap();
         let shipped = names(&whole.sequence[..whole.sequence.len() - 1]);
-        let waiting = scan(dir.path(), "migration", &shipped).unwrap();
+        let waiting = scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &shipped).unwrap();
         assert!(waiting.to_ship.is_empty(), "{waiting:?}");
         assert!(waiting.waiting.is_some(), "{waiting:?}");
         assert!(waiting.halt.is_none(), "{waiting:?}");
     }
 
     #[test]
+    fn a_folder_with_several_databases_is_read_for_the_one_named() {
+        let dir = tempfile::tempdir().unwrap();
+        write_sample_chain(dir.path(), "Sales", 1).unwrap();
+        write_sample_chain(dir.path(), "HR", 2).unwrap();
+        let sales = scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &[]).unwrap();
+        assert_eq!(sales.sequence.len(), 3);
+        assert!(sales.sequence.iter().all(|f| f.name.starts_with("Sales_")), "{sales:?}");
+        let mut renamed = DatabasePlan::new("HR_new", dir.path(), "HR_new");
+        renamed.source_database = Some("HR".into());
+        assert_eq!(scan(&renamed, "migration", &[]).unwrap().sequence.len(), 4);
+        let none = scan(&DatabasePlan::new("Payroll", dir.path(), "Payroll"), "migration", &[]).unwrap_err();
+        assert!(none.to_string().contains("none is named 'Payroll'"), "{none}");
+    }
+
+    #[test]
     fn a_new_full_backup_does_not_restart_the_chain() {
         let dir = tempfile::tempdir().unwrap();
         write_sample_chain(dir.path(), "Sales", 2).unwrap();
-        let changed = scan(dir.path(), "migration", &["some_other_full.bak".to_string()]).unwrap();
+        let changed =
+            scan(&DatabasePlan::new("Sales", dir.path(), "Sales"), "migration", &["some_other_full.bak".to_string()])
+                .unwrap();
         assert!(changed.halt.as_deref().unwrap_or("").contains("no longer continues"), "{changed:?}");
     }
 }

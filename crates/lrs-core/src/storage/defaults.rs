@@ -19,11 +19,11 @@ pub const MAX_BLOCKS: u64 = 50_000;
 pub const MAX_FILE_SIZE: u64 = MAX_BLOCK_SIZE * MAX_BLOCKS;
 
 /// Blocks in flight across the whole job. Chosen by the benchmark's sweep (`benches/upload.rs
-/// --concurrency 2|4|8|16`, README "Performance"): on loopback 2 in flight already saturate both
-/// Azurite (its JavaScript CRC-64 is the limit) and the discard sink (the whole-file MD5 is), and
-/// 4, 8 and 16 change throughput by less than the noise while memory grows by one block each. A
-/// real region is 20–50 ms away, where one block in flight waits a round trip per 8 MiB, so the
-/// default keeps 8 in flight (64 MiB of buffers) rather than the loopback minimum.
+/// --concurrency 2|4|8|16`, README "Performance"): on loopback Azurite (single-threaded Node,
+/// hashing each block's MD5) gains from 2 to 4 in flight and is flat beyond, and the discard sink
+/// (the whole-file MD5 is its limit) changes with the machine's load more than with the setting,
+/// while memory grows by one block each. A real region is 20–50 ms away, where one block in flight
+/// waits a round trip per 8 MiB, so the default keeps 8 in flight (64 MiB of buffers).
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Upper bound on `--concurrency`: each block in flight holds a whole block in memory.
 pub const MAX_CONCURRENCY: usize = 64;

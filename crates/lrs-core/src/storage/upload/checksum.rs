@@ -9,10 +9,10 @@
 //!
 //! Azure verifies either natively; the emulator does not: Azurite 3.37 checks a CRC-64 with a
 //! byte-at-a-time JavaScript table and an MD5 with Node's native hash. Measured on the 2-core CI
-//! machine (README "Performance"), the same upload to Azurite ran at ~67 MB/s with CRC-64 blocks
-//! and ~172 MB/s with MD5 blocks, while the client spends 2.64 s/GiB with CRC-64 and 4.43 s/GiB
-//! with MD5 (before MD5 assembly). Hence [`BlockChecksum::automatic`]: MD5 for a loopback
-//! (emulator) endpoint, CRC-64 for everything else.
+//! machine (README "Performance"), the same upload to Azurite ran at 61–67 MB/s with CRC-64 blocks
+//! and 172–240 MB/s with MD5 blocks, while the client spends 2.0–2.6 s/GiB with CRC-64 and
+//! 3.2–4.4 s/GiB with MD5 (a second MD5 next to the whole-file one). Hence
+//! [`BlockChecksum::automatic`]: MD5 for a loopback (emulator) endpoint, CRC-64 for everything else.
 
 use md5::{Digest, Md5};
 use serde::Serialize;
@@ -32,8 +32,9 @@ pub enum BlockChecksum {
 
 impl BlockChecksum {
     /// The "auto" rule: MD5 for an endpoint on a loopback address (an emulator such as Azurite,
-    /// which checks CRC-64 in slow JavaScript: ~67 vs ~172 MB/s measured), CRC-64 otherwise (Azure
-    /// checks both natively, and CRC-64 costs the client far less CPU: 2.64 vs 4.43 s/GiB).
+    /// which checks CRC-64 in slow JavaScript: 61–67 vs 172–240 MB/s measured), CRC-64 otherwise
+    /// (Azure checks both natively, and CRC-64 costs the client far less CPU: 2.0–2.6 vs 3.2–4.4
+    /// s/GiB).
     pub fn for_loopback(loopback: bool) -> Self {
         if loopback {
             BlockChecksum::Md5
