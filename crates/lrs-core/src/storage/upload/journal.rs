@@ -87,7 +87,7 @@ impl Journal {
 
     /// The platform's default journal directory, when a home or data directory is known.
     pub fn default_dir() -> Option<PathBuf> {
-        data_dir().map(|d| d.join("lrs-wizard").join("journal"))
+        crate::local::app_data_dir().map(|d| d.join("journal"))
     }
 
     pub fn dir(&self) -> &Path {
@@ -119,17 +119,6 @@ impl Journal {
         file.write_all(&text).and_then(|()| file.sync_all()).map_err(err)?;
         drop(file);
         std::fs::rename(&tmp, &path).map_err(err)
-    }
-}
-
-fn data_dir() -> Option<PathBuf> {
-    let env = |name: &str| std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if cfg!(windows) {
-        env("LOCALAPPDATA").or_else(|| env("APPDATA"))
-    } else if cfg!(target_os = "macos") {
-        env("HOME").map(|h| h.join("Library/Application Support"))
-    } else {
-        env("XDG_DATA_HOME").filter(|p| p.is_absolute()).or_else(|| env("HOME").map(|h| h.join(".local/share")))
     }
 }
 
