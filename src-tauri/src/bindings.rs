@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use lrs_core::backup::Inspection;
 use lrs_core::session::{
-    CloudItem, ContainerItem, GroupItem, InstanceItem, SessionView, Settings, SignInPrompt, SignInRequest,
-    StorageAccountItem, StorageRequest, SubscriptionItem, TargetRequest,
+    ActionOutcome, AuditFormat, AuditRow, CloudItem, ContainerItem, CutoverRequest, GroupItem, InstanceItem,
+    MigrationView, SessionView, Settings, SignInPrompt, SignInRequest, StartChoice, StopRequest, StorageAccountItem,
+    StorageRequest, SubscriptionItem, TargetRequest,
 };
 use lrs_core::tsql::{TsqlRequest, TsqlScript};
 use ts_rs::{Config, TS};
@@ -40,6 +41,13 @@ fn export_to(dir: &Path) {
     Settings::export_all(&cfg).expect("export Settings");
     TsqlRequest::export_all(&cfg).expect("export TsqlRequest");
     TsqlScript::export_all(&cfg).expect("export TsqlScript");
+    MigrationView::export_all(&cfg).expect("export MigrationView");
+    StartChoice::export_all(&cfg).expect("export StartChoice");
+    CutoverRequest::export_all(&cfg).expect("export CutoverRequest");
+    StopRequest::export_all(&cfg).expect("export StopRequest");
+    ActionOutcome::export_all(&cfg).expect("export ActionOutcome");
+    AuditFormat::export_all(&cfg).expect("export AuditFormat");
+    AuditRow::export_all(&cfg).expect("export AuditRow");
 }
 
 fn read_dir(dir: &Path) -> BTreeMap<String, String> {

@@ -6,8 +6,9 @@ use std::path::PathBuf;
 
 use lrs_core::backup::Inspection;
 use lrs_core::session::{
-    CloudItem, ContainerItem, GroupItem, InstanceItem, PastedSecret, SessionView, Settings, SignInPrompt,
-    SignInRequest, StorageAccountItem, StorageRequest, SubscriptionItem, TargetRequest,
+    ActionOutcome, AuditFormat, AuditRow, CloudItem, ContainerItem, CutoverRequest, GroupItem, InstanceItem,
+    MigrationView, PastedSecret, SessionView, Settings, SignInPrompt, SignInRequest, StartChoice, StopRequest,
+    StorageAccountItem, StorageRequest, SubscriptionItem, TargetRequest,
 };
 use lrs_core::tsql::{self, TsqlRequest, TsqlScript};
 use tauri::async_runtime::spawn_blocking;
@@ -156,6 +157,95 @@ pub fn paste_sas(state: State<'_, AppState>, token: PastedSecret) -> Result<Sess
 #[tauri::command]
 pub async fn check_access(state: State<'_, AppState>) -> Result<SessionView> {
     Ok(state.session.check_access(OffsetDateTime::now_utc()).await?)
+}
+
+// Upload, Start, Dashboard, Cutover: the migration (lrs_core::session::MigrationDesk).
+
+/// The current migration; `null` before the first upload.
+#[tauri::command]
+pub async fn migration_view(state: State<'_, AppState>) -> Result<Option<MigrationView>> {
+    Ok(state.migration.view()?)
+}
+
+/// Sends the migration's view over `on_update` whenever it changes (replacing the last watcher).
+#[tauri::command]
+pub async fn watch_migration(state: State<'_, AppState>, on_update: Channel<MigrationView>) -> Result<()> {
+    Ok(state.migration.watch(move |view| {
+        let _ = on_update.send(view);
+    })?)
+}
+
+/// Uploads every database's restore sequence in the background, or resumes the upload.
+#[tauri::command]
+pub async fn start_upload(state: State<'_, AppState>) -> Result<MigrationView> {
+    Ok(state.migration.start_upload(&state.session)?)
+}
+
+#[tauri::command]
+pub async fn pause_migration(state: State<'_, AppState>) -> Result<Option<MigrationView>> {
+    Ok(state.migration.pause()?)
+}
+
+/// Cancels the upload and leaves this migration (before any restore started).
+#[tauri::command]
+pub async fn cancel_upload(state: State<'_, AppState>) -> Result<()> {
+    Ok(state.migration.cancel()?)
+}
+
+#[tauri::command]
+pub async fn start_migration(state: State<'_, AppState>, choice: StartChoice) -> Result<MigrationView> {
+    Ok(state.migration.start(&state.session, choice)?)
+}
+
+/// Follows the migration again after a pause or a restart.
+#[tauri::command]
+pub async fn resume_migration(state: State<'_, AppState>) -> Result<MigrationView> {
+    Ok(state.migration.resume(&state.session)?)
+}
+
+#[tauri::command]
+pub async fn set_shipping(state: State<'_, AppState>, on: bool) -> Result<MigrationView> {
+    Ok(state.migration.set_shipping(on)?)
+}
+
+#[tauri::command]
+pub async fn cutover_databases(
+    state: State<'_, AppState>,
+    requests: Vec<CutoverRequest>,
+) -> Result<Vec<ActionOutcome>> {
+    Ok(state.migration.cutover(&state.session, requests).await?)
+}
+
+#[tauri::command]
+pub async fn stop_databases(state: State<'_, AppState>, requests: Vec<StopRequest>) -> Result<Vec<ActionOutcome>> {
+    Ok(state.migration.stop(&state.session, requests).await?)
+}
+
+// The audit log.
+
+#[tauri::command]
+pub async fn audit_log(state: State<'_, AppState>) -> Result<Vec<AuditRow>> {
+    Ok(state.migration.audit()?)
+}
+
+/// Asks where to save the audit log (native dialog), then writes it; `None` when cancelled.
+#[tauri::command]
+pub async fn export_audit<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    format: AuditFormat,
+) -> Result<Option<PathBuf>> {
+    let name = state.migration.audit_file_name(format)?;
+    let dialog = app.dialog().file().set_title("Save the audit log").set_file_name(name);
+    let picked = spawn_blocking(move || dialog.blocking_save_file()).await?;
+    let Some(path) = picked.map(|p| p.into_path().map_err(UiError::internal)).transpose()? else { return Ok(None) };
+    Ok(Some(state.migration.export_audit(format, &path)?))
+}
+
+/// Writes the audit log into `folder` as `audit-<plan id>.<jsonl|csv>`.
+#[tauri::command]
+pub async fn export_audit_to(state: State<'_, AppState>, format: AuditFormat, folder: PathBuf) -> Result<PathBuf> {
+    Ok(state.migration.export_audit_to_folder(format, &folder)?)
 }
 
 // Settings and the T-SQL helper.

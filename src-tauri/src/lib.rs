@@ -56,6 +56,19 @@ fn with_app<R: Runtime>(builder: tauri::Builder<R>, state: Option<AppState>) -> 
         commands::generate_sas,
         commands::paste_sas,
         commands::check_access,
+        commands::migration_view,
+        commands::watch_migration,
+        commands::start_upload,
+        commands::pause_migration,
+        commands::cancel_upload,
+        commands::start_migration,
+        commands::resume_migration,
+        commands::set_shipping,
+        commands::cutover_databases,
+        commands::stop_databases,
+        commands::audit_log,
+        commands::export_audit,
+        commands::export_audit_to,
         commands::get_settings,
         commands::save_settings,
         commands::tsql_script,
@@ -85,6 +98,7 @@ pub fn run() {
     match app {
         Ok(app) => app.run(|handle, event| {
             if let RunEvent::Exit = event {
+                handle.state::<AppState>().migration.shutdown();
                 tauri::async_runtime::block_on(handle.state::<AppState>().rehearsal.stop());
             }
         }),

@@ -1,10 +1,10 @@
-//! The app's managed state: the wizard [`Session`] (lrs-core), the rehearsal slot (lrs-rehearsal)
+//! The app's managed state: the wizard [`Session`] and its [`MigrationDesk`] (lrs-core), the rehearsal slot (lrs-rehearsal)
 //! and where the app keeps its files. Built once in `setup`; every command borrows it.
 
 use std::path::PathBuf;
 
 use lrs_core::secrets::Keychain;
-use lrs_core::session::{Session, SessionError};
+use lrs_core::session::{MigrationDesk, Session, SessionError};
 use lrs_rehearsal::RehearsalSlot;
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -26,6 +26,8 @@ impl AppDirs {
 #[derive(Debug)]
 pub struct AppState {
     pub session: Session,
+    /// The migration (upload, start, dashboard, cutover), kept under `<data>/migrations`.
+    pub migration: MigrationDesk,
     pub rehearsal: RehearsalSlot,
     /// The rehearsal's folder: `<data>/rehearsal`.
     pub rehearsal_dir: PathBuf,
@@ -35,6 +37,7 @@ impl AppState {
     pub fn new(dirs: &AppDirs, keychain: Keychain) -> Result<AppState, SessionError> {
         Ok(AppState {
             session: Session::new(&dirs.config, keychain)?,
+            migration: MigrationDesk::new(&dirs.data),
             rehearsal: RehearsalSlot::default(),
             rehearsal_dir: dirs.data.join("rehearsal"),
         })

@@ -204,9 +204,35 @@ fn keychain_required() -> bool {
     std::env::var("LRS_REQUIRE_KEYCHAIN").is_ok_and(|v| v == "1")
 }
 
-/// Welcome → rehearse → sign-in and target → backups (samples) → storage → access, through IPC.
+/// Polls `migration_view` until `done` accepts it.
+fn wait_for(t: &TestApp, what: &str, timeout_secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+    let end = std::time::Instant::now() + std::time::Duration::from_secs(timeout_secs);
+    loop {
+        let view = t.invoke("migration_view", json!({})).unwrap_or_else(|e| panic!("migration_view: {e}"));
+        if done(&view) {
+            return view;
+        }
+        assert!(std::time::Instant::now() < end, "timed out waiting for {what}: {view:#}");
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+fn statuses(view: &Value) -> Vec<(String, String)> {
+    view["databases"]
+        .as_array()
+        .map(|dbs| {
+            dbs.iter()
+                .map(|d| (d["name"].as_str().unwrap_or("").to_string(), d["status"].as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Welcome → rehearse → sign-in and target → backups (samples) → storage → access, then upload →
+/// start (continuous) → dashboard → cutover (two databases) and stop (one) → Completed, and the
+/// audit log exported, all through IPC.
 #[test]
-fn the_rehearsal_reaches_a_sas_lrs_accepts() {
+fn the_rehearsal_walks_from_welcome_to_completed() {
     let service = keychain_service("rehearsal");
     let usable = Keychain::with_service(&service).set("probe/x", &lrs_core::secrets::Secret::new("x"));
     if let Err(e) = usable {
@@ -215,10 +241,10 @@ fn the_rehearsal_reaches_a_sas_lrs_accepts() {
         return;
     }
     let t = app_with(&service);
-    let mut responses = Vec::new();
-    let mut call = |cmd: &str, args: Value| {
+    let responses = std::cell::RefCell::new(Vec::new());
+    let call = |cmd: &str, args: Value| {
         let value = t.invoke(cmd, args).unwrap_or_else(|e| panic!("{cmd}: {e}"));
-        responses.push(value.to_string());
+        responses.borrow_mut().push(value.to_string());
         value
     };
     let view = match t.invoke("begin_rehearsal", json!({})) {
@@ -269,8 +295,78 @@ fn the_rehearsal_reaches_a_sas_lrs_accepts() {
     }
     assert_eq!(view["done"]["access"], true);
 
+    // Upload: nothing before it; then every restore sequence in the background.
+    assert_eq!(call("migration_view", json!({})), Value::Null);
+    let err = t.invoke("start_migration", json!({"choice": {"mode": "continuous", "collation": null}}));
+    assert_eq!(err.expect_err("no upload yet")["code"], "not_ready");
+    call("watch_migration", json!({"onUpdate": "__CHANNEL__:1"}));
+    let view = call("start_upload", json!({}));
+    assert_eq!(view["databases"].as_array().unwrap().len(), 3, "{view:#}");
+    assert_eq!(view["mode"], "continuous");
+    let view = wait_for(&t, "the upload", 120, |v| v["uploaded"] == true && v["activity"] == "idle");
+    responses.borrow_mut().push(view.to_string());
+    assert!(view["upload"]["total_bytes"].as_u64().unwrap() > 0, "{view:#}");
+    assert_eq!(view["upload"]["done_bytes"], view["upload"]["total_bytes"]);
+    assert_eq!(view["upload"]["files_done"], view["upload"]["files_total"]);
+    for db in view["databases"].as_array().unwrap() {
+        assert_eq!(db["status"], "Uploaded", "{db:#}");
+        assert_eq!(db["files_uploaded"], db["files_total"]);
+    }
+    assert!(Path::new(view["plan_path"].as_str().unwrap()).is_file(), "the plan is saved");
+
+    // Start (continuous), then the dashboard follows each restore to ReadyForCutover.
+    let view = call("start_migration", json!({"choice": {"mode": "continuous", "collation": null}}));
+    assert_eq!(view["activity"], "running");
+    let view = wait_for(&t, "ReadyForCutover", 240, |v| statuses(v).iter().all(|(_, s)| s == "ReadyForCutover"));
+    responses.borrow_mut().push(view.to_string());
+    for db in view["databases"].as_array().unwrap() {
+        assert_eq!(db["cutover_blocked"], Value::Null, "{db:#}");
+        assert_eq!(db["last_backup"], db["shipped"].as_array().unwrap().last().unwrap().clone());
+        assert!(!db["samples"].as_array().unwrap().is_empty(), "the chart has points: {db:#}");
+    }
+
+    // Cutover and stop: the typed name is a gate.
+    let wrong = call(
+        "cutover_databases",
+        json!({"requests": [{"database": "Sales", "last_backup": null, "typed_name": "sales"}]}),
+    );
+    assert_eq!(wrong[0]["ok"], false, "{wrong}");
+    assert!(wrong[0]["message"].as_str().unwrap().contains("nothing was done"), "{wrong}");
+    let done = call(
+        "cutover_databases",
+        json!({"requests": [{"database": "Sales", "last_backup": null, "typed_name": "Sales"},
+                            {"database": "Inventory", "last_backup": null, "typed_name": "Inventory"}]}),
+    );
+    assert!(done.as_array().unwrap().iter().all(|o| o["ok"] == true), "{done:#}");
+    let stopped = call("stop_databases", json!({"requests": [{"database": "HR", "typed_name": "HR"}]}));
+    assert_eq!(stopped[0]["ok"], true, "{stopped:#}");
+    let view = wait_for(&t, "Completed", 120, |v| v["finished"] == true);
+    let mut end = statuses(&view);
+    end.sort();
+    assert_eq!(
+        end,
+        [("HR", "Stopped"), ("Inventory", "Completed"), ("Sales", "Completed")]
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+    );
+
+    // The audit log, and its export.
+    let audit = call("audit_log", json!({}));
+    let actions: Vec<&str> = audit.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for action in ["uploaded", "sas_minted", "start", "complete", "completed", "stop"] {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+    let out = tempfile::tempdir().expect("temp dir");
+    let file = call("export_audit_to", json!({"format": "csv", "folder": out.path()}));
+    let csv = std::fs::read_to_string(file.as_str().unwrap()).expect("csv");
+    assert!(csv.starts_with("at,identity,action,database"), "{csv}");
+    let file = call("export_audit_to", json!({"format": "jsonl", "folder": out.path()}));
+    let jsonl = std::fs::read_to_string(file.as_str().unwrap()).expect("jsonl");
+    assert_eq!(jsonl.lines().count(), actions.len());
+    responses.borrow_mut().push(csv);
+    responses.borrow_mut().push(jsonl);
+
     // Nothing secret ever came back to the window.
-    for text in &responses {
+    for text in responses.borrow().iter() {
         assert!(!text.contains(lrs_rehearsal::AZURITE_KEY) && !text.contains("sig="), "{text}");
     }
     let _ = Keychain::with_service(&service).delete("probe/x");

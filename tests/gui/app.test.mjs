@@ -1,7 +1,9 @@
 // GUI end-to-end test: drives the real `lrs-wizard` binary through tauri-driver + WebKitWebDriver
 // (run it under Xvfb with a Secret Service: scripts/gui-test.sh). First the Azure way in and the
-// Backups page on a real backup folder; then the rehearsal: Welcome → rehearse → sign in and target
-// (the rehearsal instance) → backups (the samples) → storage → access (every check green).
+// Backups page on a real backup folder; then the whole rehearsal: Welcome → rehearse → sign in and
+// target (the rehearsal instance) → backups (the samples) → storage → upload → access (every check
+// green) → start (continuous) → dashboard (every database ready) → cutover → Completed; the audit
+// log, the T-SQL helper and Settings.
 // A screenshot of each step goes to target/gui-screenshots/.
 
 import { test, before, after } from "node:test";
@@ -81,7 +83,6 @@ test("Migrate to Azure leads to the sign-in, then the Backups page", async () =>
   assert.match(await (await page.find("h1")).text(), /Check your backups/);
   assert.equal(await (await session.find("#choose-folder")).text(), "Choose folder…");
   assert.equal(await (await session.find("#nav-backups")).attribute("aria-current"), "page");
-  assert.equal(await (await session.find("#nav-upload")).property("disabled"), true, "Upload is a slot for now");
 });
 
 test("a missing folder shows the error code and message", async () => {
@@ -145,6 +146,24 @@ test("Choose folder… opens the native dialog and inspects the folder picked th
   assert.equal((await db.findAll('[data-testid="chain-step"]')).length, 5);
   await shot("05-picked-with-dialog");
 });
+
+/** An attribute of the first element matching `css`, read fresh (live pages redraw their parts). */
+function attrOf(css, name) {
+  return session.execute(`const el = document.querySelector(${JSON.stringify(css)}); return el ? el.getAttribute(${JSON.stringify(name)}) : null;`);
+}
+
+/** The text of the first element matching `css`, read fresh. */
+function textOf(css) {
+  return session.execute(`const el = document.querySelector(${JSON.stringify(css)}); return el ? el.textContent : null;`);
+}
+
+/** Scrolls `css` into the middle of the window and clicks it there (from the page's own script:
+ * WebKitWebDriver calls radios, ticks and buttons under the sticky header not interactable). */
+async function press(css) {
+  const found = await session.execute(
+    `const el = document.querySelector(${JSON.stringify(css)}); if (!el) return false; el.scrollIntoView({ block: "center" }); el.click(); return true;`);
+  assert.ok(found, `${css} is on the page`);
+}
 
 /** Waits until `read()` returns something `ok` accepts. */
 async function until(read, ok, what, timeoutMs = 30000) {
@@ -218,7 +237,22 @@ test("storage: the container, its key into the keychain, a folder per database",
   await shot("12-rehearsal-storage");
   await session.execute("window.scrollTo(0, 0)");
   await next.click();
-  // Upload is a slot until the migration engine lands: Next goes on to Access.
+  await session.waitFor('[data-testid="page-upload"]');
+});
+
+test("upload: every restore sequence goes to its folder, with progress in real units", async () => {
+  await (await session.waitFor("#upload-start"))[0].click();
+  await until(() => attrOf('[data-testid="upload-state"]', "data-state"), (v) => v === "done", "the upload to finish", 120000);
+  const totals = await textOf('[data-testid="upload-totals"]');
+  const m = totals.match(/(\d+) of (\d+) files/);
+  assert.ok(m && m[1] === m[2] && Number(m[1]) > 0, `every file uploaded: ${totals}`);
+  assert.match(totals, /^[\d.]+ (?:[kMG]?B )?of [\d.]+ [kMG]?B/, `real units: ${totals}`);
+  const statuses = await session.execute("return [...document.querySelectorAll('[data-testid=\"upload-db\"]')].map((d) => d.dataset.status)");
+  assert.deepEqual(statuses, ["Uploaded", "Uploaded", "Uploaded"]);
+  const next = await session.find("#next");
+  await until(() => next.property("disabled"), (v) => v === false, "Next to be enabled");
+  await shot("13-rehearsal-upload");
+  await session.execute("const b = document.querySelector('#next'); b.scrollIntoView({ block: 'center' }); b.click();");
   await session.waitFor('[data-testid="page-access"]');
 });
 
@@ -238,7 +272,95 @@ test("access: a generated Read+List SAS passes every check, and only then may th
   const scopes = new Set(await Promise.all(checks.map((c) => c.attribute("data-scope"))));
   for (const scope of ["token", "Sales", "Inventory", "HR"]) assert.ok(scopes.has(scope), `checks ran for ${scope}`);
   await until(() => next.property("disabled"), (v) => v === false, "Next to be enabled");
-  await shot("13-rehearsal-access");
+  await shot("14-rehearsal-access");
+  await session.execute("window.scrollTo(0, 0)");
+  await next.click();
+  await session.waitFor('[data-testid="page-start"]');
+});
+
+test("start: continuous mode, the summary, and a button that says Start migration", async () => {
+  const [continuous] = await session.waitFor('[data-testid="mode-continuous"]');
+  assert.equal(await continuous.property("checked"), true, "continuous is the default");
+  await press('[data-testid="mode-autocomplete"]');
+  const lasts = await session.waitFor('[data-testid="summary-last-backup"]', { count: 3 });
+  for (const l of lasts) assert.match(await l.text(), /preselected/);
+  await press('[data-testid="mode-continuous"]');
+  assert.match(await (await session.find('[data-testid="summary-instance"]')).text(), /rehearsal-mi/);
+  const start = await session.find("#start-migration");
+  assert.equal(await start.text(), "Start migration");
+  await until(() => start.property("disabled"), (v) => v === false, "Start migration to be enabled");
+  await session.execute("window.scrollTo(0, 0)");
+  await shot("15-rehearsal-start");
+  await press("#start-migration");
+  await session.waitFor('[data-testid="page-dashboard"]', { timeoutMs: 60000 });
+});
+
+test("dashboard: one row per database, followed until every one is ready for cutover", async () => {
+  await session.waitFor('[data-testid="db-row"]', { count: 3, timeoutMs: 60000 });
+  const statusesOf = () =>
+    session.execute("return [...document.querySelectorAll('[data-testid=\"db-row\"]')].map((r) => r.dataset.status)");
+  await until(statusesOf, (s) => s.some((x) => x === "Restoring" || x === "ReadyForCutover"), "a restore to run", 90000);
+  await shot("16-rehearsal-dashboard-restoring");
+  await until(statusesOf, (s) => s.length === 3 && s.every((x) => x === "ReadyForCutover"), "every database to be ready", 240000);
+  const points = await session.execute(
+    "return [...document.querySelectorAll('[data-testid=\"db-chart\"]')].map((c) => Number(c.getAttribute('data-points')))");
+  assert.equal(points.length, 3);
+  for (const p of points) assert.ok(p >= 1, `the chart has points: ${points}`);
+  assert.equal(await session.execute("return document.querySelector('#shipping').checked"), true, "continuous shipping is on");
+  await press("#select-all");
+  await until(async () => (await session.find("#bulk-cutover")).property("disabled"), (v) => v === false, "bulk cutover to be enabled");
+  await shot("17-rehearsal-dashboard-ready");
+  await press("#bulk-cutover");
+  await session.waitFor('[data-testid="page-cutover"]');
+});
+
+test("cutover: the gates pass, each name is typed, and Complete cutover brings all three online", async () => {
+  const cards = await session.waitFor('[data-testid="cutover-db"]', { count: 3 });
+  const complete = await session.find("#complete-cutover");
+  assert.equal(await complete.text(), "Complete cutover");
+  assert.equal(await complete.property("disabled"), true, "nothing typed yet");
+  for (const card of cards) {
+    const name = await card.attribute("data-name");
+    assert.match(await (await card.find('[data-testid="cutover-gate"]')).text(), /Gates pass/);
+    const last = await (await card.find('[data-testid="last-backup"]')).property("value");
+    assert.ok(last, `a last backup is preselected for ${name}`);
+    assert.equal(await (await card.find('[data-testid="stop-database"]')).text(), "Stop and delete the restoring database");
+    await session.execute(`document.querySelector('#typed-${name}').scrollIntoView({ block: "center" })`);
+    await (await card.find('[data-testid="typed-name"]')).type(name);
+    await press(`#confirm-${name}`);
+  }
+  await until(() => complete.property("disabled"), (v) => v === false, "Complete cutover to be enabled");
+  await session.execute("window.scrollTo(0, 0)");
+  await shot("18-rehearsal-cutover");
+  await press("#complete-cutover");
+  const outcomes = await session.waitFor('[data-testid="outcome"]', { count: 3, timeoutMs: 60000 });
+  for (const o of outcomes) assert.equal(await o.attribute("data-ok"), "true", await o.text());
+  const statusesOf = async () =>
+    Promise.all((await session.findAll('[data-testid="cutover-db"]')).map((r) => r.attribute("data-status")));
+  await until(statusesOf, (s) => s.every((x) => x === "Completed"), "every database to be Completed", 120000);
+  await shot("19-rehearsal-completed");
+  await session.execute("window.scrollTo(0, 0)");
+  await press("#nav-dashboard");
+  await session.waitFor('[data-testid="db-row"]', { count: 3 });
+  const done = await session.execute("return [...document.querySelectorAll('[data-testid=\"db-row\"]')].map((r) => r.dataset.status)");
+  assert.deepEqual(done, ["Completed", "Completed", "Completed"]);
+  await shot("20-rehearsal-dashboard-completed");
+});
+
+test("the audit log lists every action and is written as CSV into a folder", async () => {
+  await press("#nav-audit");
+  await session.waitFor('[data-testid="page-audit"]');
+  const rows = await session.waitFor('[data-testid="audit-row"]', { count: 5 });
+  const actions = new Set(await Promise.all(rows.map((r) => r.attribute("data-action"))));
+  for (const a of ["uploaded", "start", "complete", "completed"]) assert.ok(actions.has(a), `${a} is in the log`);
+  const format = await session.find("#audit-format");
+  await session.execute("const s = document.querySelector('#audit-format'); s.value = 'csv';");
+  assert.equal(await format.property("value"), "csv");
+  await (await session.find("#audit-folder")).type(home);
+  await press("#audit-write");
+  const [saved] = await session.waitFor('[data-testid="audit-saved"]');
+  assert.match(await saved.text(), /audit-.*\.csv/);
+  await shot("21-audit-log");
 });
 
 test("the T-SQL helper writes BACKUP ... WITH CHECKSUM for the databases found", async () => {
@@ -250,9 +372,9 @@ test("the T-SQL helper writes BACKUP ... WITH CHECKSUM for the databases found",
   const text = await sql.property("value");
   assert.match(text, /BACKUP DATABASE \[Sales\] TO DISK = @file/);
   assert.match(text, /WITH CHECKSUM/);
-  await shot("14-tsql-helper");
+  await shot("22-tsql-helper");
   await (await session.find("#nav-settings")).click();
   await session.waitFor('[data-testid="page-settings"]');
   await until(async () => (await session.find("#settings-concurrency")).property("value"), (v) => v === "8", "the settings");
-  await shot("15-settings");
+  await shot("23-settings");
 });

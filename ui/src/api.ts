@@ -17,10 +17,19 @@ import type { TargetRequest } from "./bindings/TargetRequest";
 import type { TsqlRequest } from "./bindings/TsqlRequest";
 import type { TsqlScript } from "./bindings/TsqlScript";
 import type { UiError } from "./bindings/UiError";
+import type { ActionOutcome } from "./bindings/ActionOutcome";
+import type { AuditFormat } from "./bindings/AuditFormat";
+import type { AuditRow } from "./bindings/AuditRow";
+import type { CutoverRequest } from "./bindings/CutoverRequest";
+import type { DatabaseRow } from "./bindings/DatabaseRow";
+import type { MigrationView } from "./bindings/MigrationView";
+import type { StartChoice } from "./bindings/StartChoice";
+import type { StopRequest } from "./bindings/StopRequest";
 
 export type {
   CloudItem, ContainerItem, GroupItem, Inspection, InstanceItem, SessionView, Settings, SignInPrompt, SignInRequest,
   StorageAccountItem, StorageRequest, SubscriptionItem, TargetRequest, TsqlRequest, TsqlScript, UiError,
+  ActionOutcome, AuditFormat, AuditRow, CutoverRequest, DatabaseRow, MigrationView, StartChoice, StopRequest,
 };
 
 interface TauriChannel<T> {
@@ -115,3 +124,34 @@ export const checkAccess = (): Promise<SessionView> => call("check_access");
 export const getSettings = (): Promise<Settings> => call("get_settings");
 export const saveSettings = (settings: Settings): Promise<Settings> => call("save_settings", { settings });
 export const tsqlScript = (request: TsqlRequest): Promise<TsqlScript> => call("tsql_script", { request });
+
+// Upload, Start, Dashboard, Cutover: the migration runs in Rust; these start, pause and watch it.
+/** The current migration; null before the first upload. */
+export const migrationView = (): Promise<MigrationView | null> => call("migration_view");
+
+/** `onUpdate` receives the migration's view whenever it changes (the last watcher wins). */
+export function watchMigration(onUpdate: (view: MigrationView) => void): Promise<void> {
+  const channel = new (tauri().core.Channel)<MigrationView>();
+  channel.onmessage = onUpdate;
+  return call("watch_migration", { onUpdate: channel });
+}
+
+/** Uploads every database's restore sequence in the background (or resumes it). */
+export const startUpload = (): Promise<MigrationView> => call("start_upload");
+export const pauseMigration = (): Promise<MigrationView | null> => call("pause_migration");
+/** Cancels the upload and leaves this migration; uploaded files stay in the container. */
+export const cancelUpload = (): Promise<void> => call("cancel_upload");
+export const startMigration = (choice: StartChoice): Promise<MigrationView> => call("start_migration", { choice });
+export const resumeMigration = (): Promise<MigrationView> => call("resume_migration");
+export const setShipping = (on: boolean): Promise<MigrationView> => call("set_shipping", { on });
+export const cutoverDatabases = (requests: CutoverRequest[]): Promise<ActionOutcome[]> =>
+  call("cutover_databases", { requests });
+export const stopDatabases = (requests: StopRequest[]): Promise<ActionOutcome[]> => call("stop_databases", { requests });
+
+// The audit log.
+export const auditLog = (): Promise<AuditRow[]> => call("audit_log");
+/** Asks where to save (native dialog) and writes the file; null when cancelled. */
+export const exportAudit = (format: AuditFormat): Promise<string | null> => call("export_audit", { format });
+/** Writes audit-<plan>.<jsonl|csv> into `folder`. */
+export const exportAuditTo = (format: AuditFormat, folder: string): Promise<string> =>
+  call("export_audit_to", { format, folder });

@@ -1,21 +1,25 @@
 // Entry point: owns which page is shown and the last SessionView (the only app-wide view state),
 // the step navigation, and the header (mode badge, tools). Pages get a PageContext.
 
-import { asUiError, sessionView, type SessionView } from "./api.js";
+import { asUiError, sessionView, type MigrationView, type SessionView } from "./api.js";
 import { h, replace } from "./dom.js";
 import { nextStep } from "./format.js";
 import { accessPage } from "./pages/access.js";
+import { auditPage } from "./pages/audit.js";
+import { cutoverPage } from "./pages/cutover.js";
+import { dashboardPage } from "./pages/dashboard.js";
+import { startPage } from "./pages/start.js";
+import { uploadPage } from "./pages/upload.js";
 import { backupsPage } from "./pages/backups.js";
 import { settingsPage } from "./pages/settings.js";
 import { signInPage } from "./pages/signin.js";
-import { slotPage } from "./pages/slot.js";
 import { storagePage } from "./pages/storage.js";
 import { tsqlPage } from "./pages/tsql.js";
 import { welcomePage } from "./pages/welcome.js";
 
 export type PageId =
   | "welcome" | "signin" | "backups" | "storage" | "upload" | "access" | "start" | "dashboard" | "cutover"
-  | "tsql" | "settings";
+  | "audit" | "tsql" | "settings";
 
 /** What a page may do: move on, read and replace the session view. */
 export interface PageContext {
@@ -25,29 +29,38 @@ export interface PageContext {
   view(): SessionView | null;
   /** Keeps a view a command returned (updates the header and the step marks). */
   update(view: SessionView): void;
+  /** Keeps the migration's last view (marks Upload, Start, Dashboard, Cutover as done). */
+  updateMigration(view: MigrationView | null): void;
+  /** The databases selected on the Dashboard, for the Cutover page. */
+  selection(): string[];
+  setSelection(names: string[]): void;
+  /** What the Cutover page was opened for. */
+  intent(): "cutover" | "stop";
+  setIntent(intent: "cutover" | "stop"): void;
 }
 
 interface PageDef {
   title: string;
   /** Shown in the step list; tools are not steps. */
   step: boolean;
-  /** False for the steps that arrive with the migration engine (their slot is shown, disabled). */
+  /** False for a step that is not built (its place is shown, disabled). */
   available: boolean;
   build(ctx: PageContext): HTMLElement;
 }
 
 // The wizard's order (ux-reliability-anchors §1.1, §4). To add a page: write ui/src/pages/NAME.ts
-// exporting a builder that takes the PageContext, and replace its slotPage here.
+// exporting a builder that takes the PageContext, and add it here.
 const pages: Record<PageId, PageDef> = {
   welcome: { title: "Welcome", step: true, available: true, build: welcomePage },
   signin: { title: "Sign in and target", step: true, available: true, build: signInPage },
   backups: { title: "Backups", step: true, available: true, build: backupsPage },
   storage: { title: "Storage", step: true, available: true, build: storagePage },
-  upload: { title: "Upload", step: true, available: false, build: slotPage("Upload", "upload") },
+  upload: { title: "Upload", step: true, available: true, build: uploadPage },
   access: { title: "Access", step: true, available: true, build: accessPage },
-  start: { title: "Start", step: true, available: false, build: slotPage("Start", "start") },
-  dashboard: { title: "Dashboard", step: true, available: false, build: slotPage("Dashboard", "dashboard") },
-  cutover: { title: "Cutover", step: true, available: false, build: slotPage("Cutover", "cutover") },
+  start: { title: "Start", step: true, available: true, build: startPage },
+  dashboard: { title: "Dashboard", step: true, available: true, build: dashboardPage },
+  cutover: { title: "Cutover", step: true, available: true, build: cutoverPage },
+  audit: { title: "Audit log", step: false, available: true, build: auditPage },
   tsql: { title: "T-SQL helper", step: false, available: true, build: tsqlPage },
   settings: { title: "Settings", step: false, available: true, build: settingsPage },
 };
@@ -55,6 +68,9 @@ const pages: Record<PageId, PageDef> = {
 const order = Object.keys(pages) as PageId[];
 let current: PageId = "welcome";
 let lastView: SessionView | null = null;
+let lastMigration: MigrationView | null = null;
+let selected: string[] = [];
+let intent: "cutover" | "stop" = "cutover";
 
 const ctx: PageContext = {
   go: show,
@@ -68,11 +84,28 @@ const ctx: PageContext = {
     lastView = view;
     renderMarks();
   },
+  updateMigration(view) {
+    lastMigration = view;
+    renderMarks();
+  },
+  selection: () => selected,
+  setSelection(names) {
+    selected = [...names];
+  },
+  intent: () => intent,
+  setIntent(value) {
+    intent = value;
+  },
 };
 
 function show(page: PageId): void {
   const main = document.getElementById("main");
   if (!main) return;
+  // Cutover opened from the step list works on what is ready, not on an old selection.
+  if (page === "cutover" && current !== "dashboard") {
+    selected = [];
+    intent = "cutover";
+  }
   current = page;
   const el = pages[page].build(ctx);
   replace(main, el);
@@ -89,6 +122,10 @@ function renderMarks(): void {
     backups: !!done?.backups,
     storage: !!done?.storage,
     access: !!done?.access,
+    upload: !!lastMigration?.uploaded,
+    start: !!lastMigration?.started,
+    dashboard: !!lastMigration?.finished,
+    cutover: !!lastMigration?.finished,
   };
   for (const link of document.querySelectorAll<HTMLButtonElement>("[data-page]")) {
     const id = link.dataset["page"] as PageId;

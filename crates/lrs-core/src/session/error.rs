@@ -58,6 +58,9 @@ pub enum SessionError {
     Settings(#[from] SettingsError),
     #[error(transparent)]
     Inspect(#[from] InspectError),
+    /// Azure or LRS refused a migration step (the message says why, in words).
+    #[error("{0}")]
+    Refused(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -91,6 +94,7 @@ impl SessionError {
                 std::io::ErrorKind::PermissionDenied => SessionErrorKind::PermissionDenied,
                 _ => SessionErrorKind::Internal,
             },
+            SessionError::Refused(_) => SessionErrorKind::Azure,
             SessionError::Settings(_) | SessionError::Internal(_) => SessionErrorKind::Internal,
         }
     }

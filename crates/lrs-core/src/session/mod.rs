@@ -8,11 +8,15 @@
 //! memory as a [`Secret`]); [`SessionView`], all the webview sees, holds none.
 //!
 //! - [`views`]: the JSON types of the UI; [`settings`]: the settings file; [`folders`]: the folder
-//!   naming rules; `signin`, `storage`, `access`: the steps.
+//!   naming rules; `signin`, `storage`, `access`: the steps;
+//! - [`migrate`]: the migration itself ([`MigrationDesk`]: the plan from the choices, upload, start,
+//!   dashboard, cutover and stop on `crate::migration`); [`dashboard`]: what its pages show.
 
 mod access;
+pub mod dashboard;
 mod error;
 pub mod folders;
+pub mod migrate;
 pub mod settings;
 mod signin;
 mod storage;
@@ -21,7 +25,12 @@ pub mod views;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
+pub use dashboard::{
+    ActionOutcome, Activity, AuditFormat, AuditRow, BlockView, CutoverRequest, DatabaseRow, MigrationMode,
+    MigrationView, ProgressSample, StartChoice, StopRequest, UploadProgress,
+};
 pub use error::{SessionError, SessionErrorKind};
+pub use migrate::MigrationDesk;
 pub use settings::{CustomCloud, Settings, SettingsError};
 pub use views::*;
 
