@@ -20,6 +20,7 @@ fn main() {
         "fetch_account_key",
         "save_account_key",
         "set_folder",
+        "set_target_name",
         "generate_sas",
         "paste_sas",
         "check_access",

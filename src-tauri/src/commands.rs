@@ -101,6 +101,12 @@ pub async fn inspect_backups(state: State<'_, AppState>, paths: Vec<PathBuf>) ->
     Ok(state.session.inspect_backups(paths).await?)
 }
 
+/// Sets the name a database gets on the instance; every name is checked again (free, valid, unique).
+#[tauri::command]
+pub async fn set_target_name(state: State<'_, AppState>, database: String, target: String) -> Result<SessionView> {
+    Ok(state.session.set_target_name(&database, &target).await?)
+}
+
 /// Shows the native folder picker; `None` when the user cancels.
 #[tauri::command]
 pub async fn pick_backup_folder<R: Runtime>(app: AppHandle<R>) -> Result<Option<PathBuf>> {

@@ -53,6 +53,7 @@ fn with_app<R: Runtime>(builder: tauri::Builder<R>, state: Option<AppState>) -> 
         commands::fetch_account_key,
         commands::save_account_key,
         commands::set_folder,
+        commands::set_target_name,
         commands::generate_sas,
         commands::paste_sas,
         commands::check_access,

@@ -273,6 +273,11 @@ fn the_rehearsal_walks_from_welcome_to_completed() {
 
     let inspection = call("inspect_backups", json!({"paths": world["samples"]}));
     assert_eq!(inspection["databases"].as_array().unwrap().len(), 3);
+    let view = call("session_view", json!({}));
+    for db in view["databases"].as_array().unwrap() {
+        assert_eq!(db["target"], db["name"], "the name on the instance is the backups' by default");
+        assert!(db["target_problem"].is_null(), "{db}");
+    }
     let accounts = call("list_storage_accounts", json!({}));
     assert_eq!(accounts[0]["name"], "devstoreaccount1");
     let request = json!({"account": accounts[0], "container": "lrs-rehearsal"});
@@ -364,6 +369,20 @@ fn the_rehearsal_walks_from_welcome_to_completed() {
     assert_eq!(jsonl.lines().count(), actions.len());
     responses.borrow_mut().push(csv);
     responses.borrow_mut().push(jsonl);
+
+    // Names now in use on the instance are flagged on the Backups step; a new name is free.
+    call("inspect_backups", json!({"paths": world["samples"]}));
+    let view = call("session_view", json!({}));
+    let problem = |v: &Value, name: &str| {
+        v["databases"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap()["target_problem"].clone()
+    };
+    assert!(problem(&view, "Sales").as_str().unwrap_or("").contains("already exists on rehearsal-mi"), "{view}");
+    assert!(problem(&view, "HR").is_null(), "HR was stopped, so dropped: {view}");
+    assert_eq!(view["done"]["backups"], false);
+    let view = call("set_target_name", json!({"database": "Sales", "target": "Sales_rehearsal2"}));
+    assert!(problem(&view, "Sales").is_null(), "{view}");
+    let view = call("set_target_name", json!({"database": "Inventory", "target": "sales_REHEARSAL2"}));
+    assert!(problem(&view, "Inventory").as_str().unwrap_or("").contains("used twice"), "{view}");
 
     // Nothing secret ever came back to the window.
     for text in responses.borrow().iter() {

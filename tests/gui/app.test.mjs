@@ -211,6 +211,9 @@ test("backups: the sample backups inspect as three restorable databases", async 
   const names = await Promise.all(dbs.map(async (d) => (await d.find('[data-testid="db-name"]')).text()));
   assert.deepEqual([...names].sort(), ["HR", "Inventory", "Sales"]);
   for (const db of dbs) assert.equal(await (await db.find('[data-testid="db-verdict"]')).text(), "Restorable");
+  // Each database's name on the instance, checked by Rust to be free there.
+  const targets = await session.waitFor('[data-testid="target-row"]', { count: 3 });
+  for (const row of targets) assert.match(await row.text(), /free on rehearsal-mi/);
   const next = await session.find("#next");
   await until(() => next.property("disabled"), (v) => v === false, "Next to be enabled");
   await shot("11-rehearsal-backups");

@@ -114,6 +114,8 @@ export const fetchAccountKey = (): Promise<SessionView> => call("fetch_account_k
 export const saveAccountKey = (key: string): Promise<SessionView> => call("save_account_key", { key });
 export const setFolder = (database: string, folder: string): Promise<SessionView> =>
   call("set_folder", { database, folder });
+export const setTargetName = (database: string, target: string): Promise<SessionView> =>
+  call("set_target_name", { database, target });
 
 // Access.
 export const generateSas = (days: number): Promise<SessionView> => call("generate_sas", { days });

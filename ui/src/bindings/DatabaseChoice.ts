@@ -4,7 +4,19 @@ import type { FolderProblem } from "./FolderProblem";
 /**
  * One database found on the Backups step, and the folder its backups go to.
  */
-export type DatabaseChoice = { name: string, 
+export type DatabaseChoice = { 
+/**
+ * The name in the backup headers.
+ */
+name: string, 
+/**
+ * The name it gets on the managed instance (by default `name`); it must not exist there.
+ */
+target: string, 
+/**
+ * Why `target` cannot be used (in use on the instance, invalid, twice); `None` when it can.
+ */
+target_problem: string | null, 
 /**
  * The folder in the container (one flat folder per database).
  */

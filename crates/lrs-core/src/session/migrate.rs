@@ -500,7 +500,11 @@ fn plan_from(session: &Session) -> Result<MigrationPlan, SessionError> {
 fn database_plan(db: &DatabaseChoice) -> Result<DatabasePlan, SessionError> {
     let source = common_folder(&db.restore_sequence)
         .ok_or_else(|| SessionError::NotReady(format!("'{}' has no restore sequence (step 'Backups')", db.name)))?;
-    Ok(DatabasePlan::new(db.name.clone(), source, db.folder.clone()))
+    let mut plan = DatabasePlan::new(db.target.clone(), source, db.folder.clone());
+    if db.target != db.name {
+        plan.source_database = Some(db.name.clone());
+    }
+    Ok(plan)
 }
 
 /// The deepest folder that holds every file.

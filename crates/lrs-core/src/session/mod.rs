@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod settings;
 mod signin;
 mod storage;
+mod targets;
 pub mod views;
 
 use std::path::{Path, PathBuf};
@@ -143,7 +144,8 @@ impl Session {
             done: StepsDone {
                 signed_in: state.arm.is_some(),
                 target: state.target.is_some(),
-                backups: !state.databases.is_empty() && state.databases.iter().all(|d| d.restorable),
+                backups: !state.databases.is_empty()
+                    && state.databases.iter().all(|d| d.restorable && d.target_problem.is_none()),
                 storage: storage.as_ref().is_some_and(|s| s.key_saved)
                     && state.databases.iter().all(|d| d.folder_problems.is_empty()),
                 access: state.access.as_ref().is_some_and(|a| a.accepted),

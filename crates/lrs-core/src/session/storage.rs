@@ -23,6 +23,8 @@ impl Session {
             .iter()
             .map(|db| DatabaseChoice {
                 name: db.name.clone(),
+                target: db.name.clone(),
+                target_problem: None,
                 folder: db.folder.clone(),
                 folder_problems: Vec::new(),
                 restorable: db.restorable,
@@ -32,9 +34,12 @@ impl Session {
             })
             .collect();
         recheck_folders(&mut databases);
-        let mut state = self.state();
-        state.databases = databases;
-        state.access = None;
+        {
+            let mut state = self.state();
+            state.databases = databases;
+            state.access = None;
+        }
+        self.check_target_names().await;
         Ok(inspection)
     }
 

@@ -164,7 +164,12 @@ pub struct FolderProblem {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DatabaseChoice {
+    /// The name in the backup headers.
     pub name: String,
+    /// The name it gets on the managed instance (by default `name`); it must not exist there.
+    pub target: String,
+    /// Why `target` cannot be used (in use on the instance, invalid, twice); `None` when it can.
+    pub target_problem: Option<String>,
     /// The folder in the container (one flat folder per database).
     pub folder: String,
     /// Empty when the folder name follows the LRS rules.
