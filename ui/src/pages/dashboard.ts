@@ -2,8 +2,9 @@
 // time, the block reason or error in plain language), continuous shipping on or off, and bulk
 // actions on the selected rows (cut over, stop: both go to the Cutover page, which holds the gates).
 
-import { asUiError, migrationView, resumeMigration, setShipping, watchMigration, type DatabaseRow, type MigrationView } from "../api.js";
+import { asUiError, resumeMigration, setShipping, type DatabaseRow, type MigrationView } from "../api.js";
 import { busy, errorBox, h, replace } from "../dom.js";
+import { followMigration } from "../follow.js";
 import type { PageContext } from "../main.js";
 import { chartPath, keepSelected, percentText, statusTone, type Sample } from "../progress.js";
 import { bar } from "./upload.js";
@@ -75,24 +76,7 @@ export function dashboardPage(ctx: PageContext): HTMLElement {
     if (focused) document.getElementById(focused)?.focus();
   };
 
-  // The view is pushed after every poll; the table is only drawn again when something shown changed
-  // (keeps the focus and the keyboard position steady).
-  let shown = "";
-  const onUpdate = (view: MigrationView | null): void => {
-    const text = JSON.stringify(view);
-    if (text === shown) return;
-    shown = text;
-    render(view);
-  };
-
-  void (async () => {
-    try {
-      onUpdate(await migrationView());
-      await watchMigration(onUpdate);
-    } catch (err) {
-      replace(status, errorBox("The migration could not be read", asUiError(err)));
-    }
-  })();
+  followMigration(render, status);
 
   return h("section", { class: "page wide", id: "page-dashboard", testid: "page-dashboard", "aria-labelledby": "dashboard-title" },
     h("h1", { id: "dashboard-title", tabindex: -1 }, "Dashboard"),

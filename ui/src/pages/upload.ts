@@ -4,10 +4,11 @@
 // same migration is shown again and Resume carries on where it stopped.
 
 import {
-  asUiError, cancelUpload, migrationView, pauseMigration, startUpload, watchMigration, type DatabaseRow,
+  asUiError, cancelUpload, migrationView, pauseMigration, startUpload, type DatabaseRow,
   type MigrationView,
 } from "../api.js";
 import { busy, errorBox, h, replace } from "../dom.js";
+import { followMigration } from "../follow.js";
 import type { PageContext } from "../main.js";
 import { formatEta, formatOf, formatRate, percentText } from "../progress.js";
 
@@ -87,23 +88,7 @@ export function uploadPage(ctx: PageContext): HTMLElement {
     next.disabled = !view.uploaded;
   };
 
-  // Views are pushed after every poll: draw again only when something shown changed.
-  let shown = "";
-  const onUpdate = (view: MigrationView | null): void => {
-    const text = JSON.stringify(view);
-    if (text === shown) return;
-    shown = text;
-    render(view);
-  };
-
-  void (async () => {
-    try {
-      onUpdate(await migrationView());
-      await watchMigration(onUpdate);
-    } catch (err) {
-      replace(status, errorBox("The migration could not be read", asUiError(err)));
-    }
-  })();
+  followMigration(render, status);
 
   return h("section", { class: "page", id: "page-upload", testid: "page-upload", "aria-labelledby": "upload-title" },
     h("h1", { id: "upload-title", tabindex: -1 }, "Upload the backups"),

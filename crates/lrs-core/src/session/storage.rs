@@ -47,12 +47,7 @@ impl Session {
     pub fn set_folder(&self, database: &str, folder: &str) -> Result<SessionView, SessionError> {
         {
             let mut state = self.state();
-            let db = state
-                .databases
-                .iter_mut()
-                .find(|d| d.name == database)
-                .ok_or_else(|| SessionError::Invalid(format!("no database '{database}' on the Backups step")))?;
-            db.folder = folder.trim().to_string();
+            database_mut(&mut state.databases, database)?.folder = folder.trim().to_string();
             recheck_folders(&mut state.databases);
             state.access = None;
         }
@@ -152,6 +147,17 @@ fn check_key(key: &Secret) -> Result<(), SessionError> {
             "that is not a storage account key (copy key1 or key2 from the account's Access keys page)".into(),
         )),
     }
+}
+
+/// The database `name` (its name in the backups) of the Backups step.
+pub(super) fn database_mut<'a>(
+    databases: &'a mut [DatabaseChoice],
+    name: &str,
+) -> Result<&'a mut DatabaseChoice, SessionError> {
+    databases
+        .iter_mut()
+        .find(|d| d.name == name)
+        .ok_or_else(|| SessionError::Invalid(format!("no database '{name}' on the Backups step")))
 }
 
 fn recheck_folders(databases: &mut [DatabaseChoice]) {

@@ -3,6 +3,7 @@
 //! on the instance, because LRS creates the database and refuses a name in use. The check asks ARM
 //! for each name (404: free) as soon as the backups are inspected and whenever a name changes.
 
+use super::storage::database_mut;
 use super::views::DatabaseChoice;
 use super::{Session, SessionError, SessionView};
 use crate::arm::defaults::SQL_API_VERSION;
@@ -14,12 +15,7 @@ impl Session {
     pub async fn set_target_name(&self, database: &str, target: &str) -> Result<SessionView, SessionError> {
         {
             let mut state = self.state();
-            let db = state
-                .databases
-                .iter_mut()
-                .find(|d| d.name == database)
-                .ok_or_else(|| SessionError::Invalid(format!("no database '{database}' on the Backups step")))?;
-            db.target = target.trim().to_string();
+            database_mut(&mut state.databases, database)?.target = target.trim().to_string();
             state.access = None;
         }
         self.check_target_names().await;
