@@ -166,9 +166,15 @@ fn issue(app: &Shared, subject: Subject, refresh: bool, now: OffsetDateTime) -> 
             s.grants.refresh_tokens.insert(rt.clone(), subject.clone());
         }
     });
+    let scope = "https://management.azure.com/user_impersonation https://management.azure.com/.default";
+    token_response(scope, lifetime, &access, refresh_token)
+}
+
+/// The token endpoint's answer: a bearer token for `scope`, and the refresh token when one was issued.
+fn token_response(scope: &str, lifetime: i64, access: &str, refresh_token: Option<String>) -> Response {
     let mut body = json!({
         "token_type": "Bearer",
-        "scope": "https://management.azure.com/user_impersonation https://management.azure.com/.default",
+        "scope": scope,
         "expires_in": lifetime,
         "ext_expires_in": lifetime,
         "access_token": access,
@@ -198,17 +204,7 @@ fn issue_storage(app: &Shared, subject: Subject, refresh: bool, now: OffsetDateT
     });
     let part = |v: &serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
     let access = format!("{}.{}.", part(&json!({"alg": "none", "typ": "JWT"})), part(&claims));
-    let mut body = json!({
-        "token_type": "Bearer",
-        "scope": STORAGE_SCOPE,
-        "expires_in": lifetime,
-        "ext_expires_in": lifetime,
-        "access_token": access,
-    });
-    if let Some(rt) = refresh_token {
-        body["refresh_token"] = json!(rt);
-    }
-    json_response(StatusCode::OK, &body)
+    token_response(STORAGE_SCOPE, lifetime, &access, refresh_token)
 }
 
 fn user_subject(app: &Shared, tenant_id: &str, client_id: &str) -> Subject {
