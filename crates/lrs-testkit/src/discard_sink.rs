@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+use crate::loopback::LoopbackServer;
 
 #[derive(Debug, Default)]
 struct Blobs {
@@ -22,51 +24,30 @@ struct Blobs {
 /// A running sink; stops when dropped.
 #[derive(Debug)]
 pub struct DiscardSink {
-    port: u16,
+    server: LoopbackServer,
     blobs: Arc<Mutex<Blobs>>,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for DiscardSink {
-    fn drop(&mut self) {
-        // Not a blocking shutdown: the owner may be dropped inside an async test.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
 }
 
 impl DiscardSink {
     pub fn start() -> std::io::Result<DiscardSink> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
-        // Bound without `block_on`, so that a proxy can be started from inside an async test.
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        std_listener.set_nonblocking(true)?;
-        let listener = {
-            let _inside = runtime.enter();
-            TcpListener::from_std(std_listener)?
-        };
-        let port = listener.local_addr()?.port();
         let blobs = Arc::new(Mutex::new(Blobs::default()));
         let state = blobs.clone();
-        runtime.spawn(async move {
-            while let Ok((conn, _)) = listener.accept().await {
-                let state = state.clone();
-                tokio::spawn(async move {
-                    let _ = serve(conn, &state).await;
-                });
+        let server = LoopbackServer::start(1, move |conn| {
+            let state = state.clone();
+            async move {
+                let _ = serve(conn, &state).await;
             }
-        });
-        Ok(DiscardSink { port, blobs, runtime: Some(runtime) })
+        })?;
+        Ok(DiscardSink { server, blobs })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port()
     }
 
     /// `http://127.0.0.1:PORT/devstoreaccount1/<container>`.
     pub fn container_url(&self, container: &str) -> String {
-        format!("http://127.0.0.1:{}/{}/{container}", self.port, crate::AZURITE_ACCOUNT)
+        self.server.container_url(container)
     }
 
     /// Bytes of block bodies received.

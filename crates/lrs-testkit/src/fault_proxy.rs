@@ -9,7 +9,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
+
+use crate::loopback::LoopbackServer;
 
 /// The storage operation of a request, as far as the proxy can tell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,54 +63,33 @@ struct Shared {
 /// A running proxy; stops when dropped.
 #[derive(Debug)]
 pub struct FaultProxy {
-    port: u16,
+    server: LoopbackServer,
     shared: Arc<Mutex<Shared>>,
-    runtime: Option<tokio::runtime::Runtime>,
-}
-
-impl Drop for FaultProxy {
-    fn drop(&mut self) {
-        // Not a blocking shutdown: the owner may be dropped inside an async test.
-        if let Some(runtime) = self.runtime.take() {
-            runtime.shutdown_background();
-        }
-    }
 }
 
 impl FaultProxy {
     /// Starts a proxy to `127.0.0.1:upstream_port` with the faults of `schedule`.
     pub fn start(upstream_port: u16, schedule: Vec<Scheduled>) -> std::io::Result<FaultProxy> {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
-        // Bound without `block_on`, so that a proxy can be started from inside an async test.
-        let std_listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-        std_listener.set_nonblocking(true)?;
-        let listener = {
-            let _inside = runtime.enter();
-            TcpListener::from_std(std_listener)?
-        };
-        let port = listener.local_addr()?.port();
         let shared = Arc::new(Mutex::new(Shared::default()));
         let schedule = Arc::new(schedule);
         let upstream = SocketAddr::from(([127, 0, 0, 1], upstream_port));
         let state = shared.clone();
-        runtime.spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                let (state, schedule) = (state.clone(), schedule.clone());
-                tokio::spawn(async move {
-                    let _ = serve(client, upstream, &state, &schedule).await;
-                });
+        let server = LoopbackServer::start(2, move |client| {
+            let (state, schedule) = (state.clone(), schedule.clone());
+            async move {
+                let _ = serve(client, upstream, &state, &schedule).await;
             }
-        });
-        Ok(FaultProxy { port, shared, runtime: Some(runtime) })
+        })?;
+        Ok(FaultProxy { server, shared })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.server.port()
     }
 
     /// `http://127.0.0.1:PORT/devstoreaccount1/<container>` through the proxy.
     pub fn container_url(&self, container: &str) -> String {
-        format!("http://127.0.0.1:{}/{}/{container}", self.port, crate::AZURITE_ACCOUNT)
+        self.server.container_url(container)
     }
 
     pub fn log(&self) -> Vec<Logged> {

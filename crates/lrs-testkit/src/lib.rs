@@ -4,6 +4,7 @@
 
 mod discard_sink;
 mod fault_proxy;
+mod loopback;
 pub mod secret_scan;
 
 pub use discard_sink::DiscardSink;
