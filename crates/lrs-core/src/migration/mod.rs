@@ -50,3 +50,9 @@ pub enum MigrationError {
     #[error("the run was cancelled")]
     Cancelled,
 }
+
+impl From<status::InvalidTransition> for MigrationError {
+    fn from(e: status::InvalidTransition) -> Self {
+        MigrationError::Gate(e.to_string())
+    }
+}

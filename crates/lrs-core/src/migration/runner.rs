@@ -1049,15 +1049,3 @@ fn arm_text(e: &ArmError) -> String {
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
-
-impl From<super::status::InvalidTransition> for MigrationError {
-    fn from(e: super::status::InvalidTransition) -> Self {
-        MigrationError::Gate(e.to_string())
-    }
-}
-
-#[allow(dead_code)]
-fn _assert_send(m: &'static Migration, s: &'static Services, o: &'static RunOptions) {
-    fn is_send<T: Send>(_: T) {}
-    is_send(m.run(s, o, CancellationToken::new()));
-}
