@@ -28,7 +28,10 @@ cargo build -p lrs-wizard
 driver="${TAURI_DRIVER:-$target/tools/bin/tauri-driver}"
 if ! "$driver" --help >/dev/null 2>&1; then
   echo "== tauri-driver $tauri_driver_version into $target/tools"
-  cargo install "tauri-driver@$tauri_driver_version" --locked --root "$target/tools"
+  # Built inside the target folder, not in /tmp (which may be small), and its build removed after.
+  cargo install "tauri-driver@$tauri_driver_version" --locked --root "$target/tools" \
+    --target-dir "$target/tools-build"
+  rm -rf "$target/tools-build"
   driver="$target/tools/bin/tauri-driver"
 fi
 

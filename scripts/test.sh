@@ -10,6 +10,13 @@ ROOT=$(pwd)
 
 bash scripts/setup.sh
 
+# The build and the tests need some 15 GiB; say so up front rather than fail midway on a full disk.
+avail_kib=$(df -Pk "$ROOT" | awk 'NR==2 {print $4}')
+echo "== disk: $((avail_kib / 1048576)) GiB free for the build"
+if [ "$avail_kib" -lt $((12 * 1048576)) ]; then
+  echo "warning: less than 12 GiB free; the build and tests may run out of space" >&2
+fi
+
 echo "== format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked --quiet
