@@ -73,6 +73,9 @@ struct Shared {
     live: Mutex<HashMap<String, LiveDb>>,
     task: Mutex<TaskState>,
     dirty: AtomicBool,
+    /// The desk left this migration (cancelled, or replaced by another plan): its task may still
+    /// be winding down, but the page shows another one now and gets no more of its views.
+    retired: AtomicBool,
 }
 
 #[derive(Default)]
@@ -81,6 +84,8 @@ struct TaskState {
     cancel: Option<CancellationToken>,
     /// Counts tasks, so a task that ends late does not clear a newer one's state.
     generation: u64,
+    /// The last task; a new one waits for it to end (a pause only asks it to stop).
+    running: Option<tokio::task::JoinHandle<()>>,
     paused: bool,
     last_error: Option<String>,
 }
@@ -207,6 +212,9 @@ impl MigrationDesk {
         self.save_plan(&fresh)?;
         let mut inner = lock(&self.inner);
         inner.current = None;
+        if let Some((_, shared)) = &current {
+            shared.retired.store(true, Ordering::SeqCst);
+        }
         drop(current);
         let opened = self.open(fresh, Arc::new(Shared::default()))?;
         let handles = (opened.migration.clone(), opened.shared.clone());
@@ -228,7 +236,7 @@ impl MigrationDesk {
     /// Uploads every database's restore sequence in the background (or resumes the upload).
     pub fn start_upload(&self, session: &Session) -> Result<MigrationView, SessionError> {
         let (m, shared) = self.prepare(session)?;
-        if lock(&shared.task).activity == Activity::Idle {
+        if !working(&shared) {
             let services = services(session, m.plan())?;
             let options = self.options(session, m.plan());
             spawn(Activity::Uploading, m.clone(), shared.clone(), self.watcher.clone(), services, options);
@@ -262,6 +270,11 @@ impl MigrationDesk {
         }
         if let Some(cancel) = lock(&shared.task).cancel.take() {
             cancel.cancel();
+        }
+        {
+            // Under the watcher's lock: a view of it being pushed now reaches the page first.
+            let _pushing = lock(&self.watcher);
+            shared.retired.store(true, Ordering::SeqCst);
         }
         let _ = std::fs::remove_file(self.root.join(CURRENT_FILE));
         lock(&self.inner).current = None;
@@ -312,7 +325,7 @@ impl MigrationDesk {
     /// Follows the migration again (after a pause or a restart of the app).
     pub fn resume(&self, session: &Session) -> Result<MigrationView, SessionError> {
         let (m, shared) = self.current()?.ok_or_else(|| SessionError::NotReady("there is no migration yet".into()))?;
-        if lock(&shared.task).activity == Activity::Idle {
+        if !working(&shared) {
             let started = m.state().databases.iter().any(|d| started(d.status));
             let services = services(session, m.plan())?;
             let options = self.options(session, m.plan());
@@ -349,7 +362,7 @@ impl MigrationDesk {
                 Err(e) => ActionOutcome { database: r.database, ok: false, message: e.to_string() },
             });
         }
-        if outcomes.iter().any(|o| o.ok) && lock(&shared.task).activity == Activity::Idle {
+        if outcomes.iter().any(|o| o.ok) && !working(&shared) {
             let options = self.options(session, m.plan());
             spawn(Activity::Running, m.clone(), shared.clone(), self.watcher.clone(), services, options);
         }
@@ -567,7 +580,13 @@ fn method_name(method: SignInMethod) -> &'static str {
     }
 }
 
-/// Runs the upload or the whole migration in the background.
+/// True while a background task runs that was not asked to stop. A paused task may still be
+/// winding down (its last block being dropped): a resume then starts a new task, which waits for it.
+fn working(shared: &Shared) -> bool {
+    lock(&shared.task).cancel.is_some()
+}
+
+/// Runs the upload or the whole migration in the background, once the previous task has ended.
 fn spawn(
     kind: Activity,
     m: Arc<Migration>,
@@ -577,17 +596,23 @@ fn spawn(
     options: RunOptions,
 ) {
     let cancel = CancellationToken::new();
-    let generation = {
-        let mut task = lock(&shared.task);
-        task.generation += 1;
-        task.activity = kind;
-        task.cancel = Some(cancel.clone());
-        task.paused = false;
-        task.last_error = None;
-        task.generation
-    };
+    // Locked until the new task is recorded, so that the next spawn waits for this one.
+    let mut task = lock(&shared.task);
+    task.generation += 1;
+    task.activity = kind;
+    task.cancel = Some(cancel.clone());
+    task.paused = false;
+    task.last_error = None;
+    let generation = task.generation;
+    let previous = task.running.take();
     shared.dirty.store(true, Ordering::SeqCst);
-    tokio::spawn(async move {
+    let task_shared = shared.clone();
+    task.running = Some(tokio::spawn(async move {
+        let shared = task_shared;
+        if let Some(previous) = previous {
+            // Two tasks must never drive one plan at once (the same blobs, the same state).
+            let _ = previous.await;
+        }
         let result = match kind {
             Activity::Uploading => m.upload(&services, &options, cancel).await,
             _ => m.run(&services, &options, cancel).await,
@@ -604,7 +629,7 @@ fn spawn(
             }
         }
         push(&m, &shared, &watcher);
-    });
+    }));
 }
 
 /// Applies the engine's events to the live picture and pushes views while something changes.
@@ -650,10 +675,16 @@ async fn forward(
     }
 }
 
+/// Sends the view to the page, unless the desk has left this migration: checked and sent under
+/// the watcher's lock, so that no view of a cancelled migration follows the cancel.
 fn push(m: &Migration, shared: &Shared, watcher: &Mutex<Option<Watcher>>) {
-    let watcher = lock(watcher).clone();
-    if let Some(watcher) = watcher {
-        watcher(build_view(m, shared));
+    if shared.retired.load(Ordering::SeqCst) {
+        return;
+    }
+    let view = build_view(m, shared);
+    let watcher = lock(watcher);
+    if let Some(watcher) = watcher.as_ref().filter(|_| !shared.retired.load(Ordering::SeqCst)) {
+        watcher(view);
     }
 }
 
