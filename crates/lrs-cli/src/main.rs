@@ -4,6 +4,7 @@
 mod arm_args;
 mod credentials;
 mod failure;
+mod handoff;
 mod inspect;
 mod list;
 mod login;

@@ -8,8 +8,13 @@
 //!   and `stop PLAN --database NAME` act behind the gates, each database name typed to confirm;
 //! - `audit PLAN [--format jsonl|csv]` exports the audit log.
 //!
+//! While `run` (or the app) drives a plan it holds the plan's lock; `cutover` and `stop` then
+//! confirm as usual and hand the request to that process through the plan's inbox ([`handoff`]),
+//! which carries it out behind the same gates, and wait up to `--timeout` seconds for its answer.
+//!
 //! Exit codes: 0 done (run: every database where it should be); 1 a database failed or halted, or
-//! a gate refused; 2 bad usage or configuration; 130 interrupted (run it again to resume).
+//! a gate refused; 2 bad usage or configuration; 130 interrupted (run it again to resume), or a
+//! request handed to the driving process still waiting for it (it stays queued).
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -24,7 +29,8 @@ use lrs_core::migration::audit::{export_csv, export_jsonl};
 use lrs_core::migration::plan::folder_problem;
 use lrs_core::migration::{
     AuditEntry, DatabasePlan, DbRecord, DbStatus, Migration, MigrationError, MigrationEvent, MigrationPlan,
-    MigrationState, Mode, PlanStore, RunOptions, RunSummary, Services, StoragePlan, Target,
+    MigrationState, Mode, PlanStore, Request, RequestAction, RequestOutcome, RunOptions, RunSummary, Services,
+    StoragePlan, StoreError, Target,
 };
 use lrs_core::storage::client::{HttpOptions, StorageClient};
 use lrs_core::storage::defaults::DEFAULT_CONCURRENCY;
@@ -36,8 +42,12 @@ use tokio_util::sync::CancellationToken;
 use crate::arm_args::{CloudArgs, SignInArgs, SubscriptionArg};
 use crate::credentials::{CredentialArgs, KeychainKind, StorageCredential};
 use crate::failure::{Failure, EXIT_FAILED};
+use crate::handoff::{self, Waited};
 
 const EXIT_INTERRUPTED: u8 = 130;
+
+/// How long `cutover` and `stop` wait for the process driving the plan to carry them out.
+const DEFAULT_HANDOFF_SECONDS: f64 = 120.0;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum MigrateCommand {
@@ -183,6 +193,9 @@ pub struct CutoverArgs {
     /// Seconds between two polls while waiting for Completed.
     #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
     poll_seconds: f64,
+    /// When another process drives the plan: seconds to wait for it to carry out the cutover.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_HANDOFF_SECONDS)]
+    timeout: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -198,6 +211,9 @@ pub struct StopArgs {
     yes: bool,
     #[arg(long)]
     json: bool,
+    /// When another process drives the plan: seconds to wait for it to carry out the stop.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_HANDOFF_SECONDS)]
+    timeout: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -372,7 +388,32 @@ fn load(plan: &PlanRef) -> Result<MigrationPlan, Failure> {
 
 fn open(plan: &PlanRef) -> Result<Migration, Failure> {
     let loaded = load(plan)?;
-    Migration::open(loaded, plan.state_dir.as_deref().map(|d| d.join("migrations")).as_deref()).map_err(engine)
+    Migration::open(loaded, state_root(plan).as_deref()).map_err(engine)
+}
+
+/// Opens the plan, or `None` when another process drives it (holds its lock).
+fn open_unless_driven(plan: &PlanRef) -> Result<Option<Migration>, Failure> {
+    let loaded = load(plan)?;
+    match Migration::open(loaded, state_root(plan).as_deref()) {
+        Ok(migration) => Ok(Some(migration)),
+        Err(MigrationError::Store(StoreError::Locked { .. })) => Ok(None),
+        Err(e) => Err(engine(e)),
+    }
+}
+
+/// Where the plans' state folders are (`None`: the app's data directory).
+fn state_root(plan: &PlanRef) -> Option<PathBuf> {
+    plan.state_dir.as_deref().map(|d| d.join("migrations"))
+}
+
+fn plan_store(plan_ref: &PlanRef, plan: &MigrationPlan) -> Result<PlanStore, Failure> {
+    PlanStore::for_plan(state_root(plan_ref).as_deref(), &plan.id).map_err(|e| Failure::usage(e.to_string()))
+}
+
+/// The saved state, read without the lock (it is replaced atomically).
+fn saved_state(store: &PlanStore, plan: &MigrationPlan) -> Result<MigrationState, Failure> {
+    let saved = store.load().map_err(|e| Failure::usage(e.to_string()))?;
+    Ok(saved.unwrap_or_else(|| MigrationState::new(plan)).reconcile(plan))
 }
 
 /// The ARM client, the storage key and where things are, from the plan and the sign-in flags.
@@ -635,13 +676,8 @@ fn row(db: &DbRecord) -> Vec<String> {
 
 fn status(args: &StatusArgs) -> Result<ExitCode, Failure> {
     let plan = load(&args.plan)?;
-    let root = args.plan.state_dir.as_deref().map(|d| d.join("migrations"));
-    let store = PlanStore::for_plan(root.as_deref(), &plan.id).map_err(|e| Failure::usage(e.to_string()))?;
-    let state = store
-        .load()
-        .map_err(|e| Failure::usage(e.to_string()))?
-        .unwrap_or_else(|| MigrationState::new(&plan))
-        .reconcile(&plan);
+    let store = plan_store(&args.plan, &plan)?;
+    let state = saved_state(&store, &plan)?;
     if args.json {
         println!(
             "{}",
@@ -671,94 +707,234 @@ fn typed(consequence: &str, name: &str, yes: bool) -> Result<String, Failure> {
 }
 
 fn cutover(args: &CutoverArgs) -> Result<ExitCode, Failure> {
-    let migration = open(&args.plan)?;
-    let names: Vec<String> = match &args.database {
-        Some(name) => vec![migration
-            .plan()
-            .database(name)
-            .map(|d| d.name.clone())
-            .ok_or_else(|| Failure::usage(format!("'{name}' is not a database of this plan")))?],
-        None => {
-            let state = migration.state();
-            let names: Vec<String> = state
-                .databases
-                .iter()
-                .filter(|d| matches!(d.status, DbStatus::ReadyForCutover | DbStatus::CuttingOver))
-                .map(|d| d.name.clone())
-                .collect();
-            if names.is_empty() && state.databases.iter().all(|d| d.status.is_final()) {
-                eprintln!("Every database of the plan is already Completed or Stopped: nothing to cut over.");
-                return Ok(ExitCode::SUCCESS);
-            }
-            if names.is_empty() {
-                return Err(Failure::Refused {
-                    message: "no database of the plan is ReadyForCutover".into(),
-                    fix: Some("run `lrs migrate run PLAN --until-ready` first".into()),
-                });
-            }
-            names
-        }
+    let plan = load(&args.plan)?;
+    let store = plan_store(&args.plan, &plan)?;
+    let state = saved_state(&store, &plan)?;
+    let Some(names) = cutover_names(&plan, &state, args)? else {
+        eprintln!("Every database of the plan is already Completed or Stopped: nothing to cut over.");
+        return Ok(ExitCode::SUCCESS);
     };
+    // Confirmed here, before anything is sent or posted.
+    let mut asked = Vec::new();
+    for name in names {
+        let record = state.database(&name);
+        let typed_name = if record.is_some_and(|r| r.status == DbStatus::CuttingOver) {
+            name.clone()
+        } else {
+            let last = args.last_backup.clone().or_else(|| record.and_then(|r| r.last_shipped().map(String::from)));
+            typed(
+                &format!(
+                    "Cutover of {name} with its last backup '{}': the database comes online on the managed instance and no further backup can be restored into it",
+                    last.as_deref().unwrap_or("?")
+                ),
+                &name,
+                args.yes,
+            )?
+        };
+        asked.push((name, typed_name));
+    }
     let runtime = runtime()?;
     runtime.block_on(async {
-        let services = services(migration.plan(), &args.sign_in).await?;
-        let mut refused = Vec::new();
-        for name in &names {
-            let record = migration.state().database(name).cloned();
-            let resuming = record.as_ref().is_some_and(|r| r.status == DbStatus::CuttingOver);
-            let typed_name = if resuming {
-                name.clone()
-            } else {
-                let last = args.last_backup.clone().or_else(|| record.as_ref().and_then(|r| r.last_shipped().map(String::from)));
-                typed(
-                    &format!(
-                        "Cutover of {name} with its last backup '{}': the database comes online on the managed instance and no further backup can be restored into it",
-                        last.as_deref().unwrap_or("?")
-                    ),
-                    name,
-                    args.yes,
-                )?
-            };
-            match migration.cutover(&services, name, args.last_backup.as_deref(), &typed_name).await {
-                Ok(_) => {
-                    if !args.json {
-                        eprintln!("{name}: cutover accepted");
+        let cancel = CancellationToken::new();
+        interrupt_on_ctrl_c(&cancel);
+        let mut report = CutoverReport::default();
+        let here = match open_unless_driven(&args.plan)? {
+            Some(migration) => Some((migration, asked)),
+            None => {
+                let withdrawn = cutover_by_driver(args, &store, asked, &cancel, &mut report).await?;
+                (!withdrawn.is_empty()).then(|| open(&args.plan).map(|m| (m, withdrawn))).transpose()?
+            }
+        };
+        let mut driving = None;
+        if let Some((migration, asked)) = here {
+            let services = services(migration.plan(), &args.sign_in).await?;
+            for (name, typed_name) in &asked {
+                match migration.cutover(&services, name, args.last_backup.as_deref(), typed_name).await {
+                    Ok(_) => {
+                        if !args.json {
+                            eprintln!("{name}: cutover accepted");
+                        }
+                        report.names.push(name.clone());
                     }
-                }
-                Err(e) => {
-                    eprintln!("lrs migrate cutover: {name}: {e}");
-                    refused.push((name.clone(), e.to_string()));
+                    Err(e) => report.refuse(name, e.to_string()),
                 }
             }
+            driving = Some((migration, services));
         }
-        if !args.no_wait {
+        if !args.no_wait && report.unanswered.is_empty() {
             let options = RunOptions { poll_interval: seconds(args.poll_seconds), ..RunOptions::default() };
-            let cancel = CancellationToken::new();
-            interrupt_on_ctrl_c(&cancel);
-            migration.follow_cutovers(&services, &options, cancel.clone()).await.map_err(engine)?;
+            match &driving {
+                Some((migration, services)) => {
+                    migration.follow_cutovers(services, &options, cancel.clone()).await.map_err(engine)?
+                }
+                None => {
+                    follow_driven(&args.plan, &plan, &store, &report.names, &args.sign_in, &options, &cancel).await?
+                }
+            }
             if cancel.is_cancelled() {
                 return Ok(ExitCode::from(EXIT_INTERRUPTED));
             }
         }
-        let state = migration.state();
-        if args.json {
-            println!(
-                "{}",
-                json!({"databases": names.iter().filter_map(|n| state.database(n)).collect::<Vec<_>>(),
-                       "refused": refused.iter().map(|(n, m)| json!({"database": n, "message": m})).collect::<Vec<_>>()})
-            );
-        } else {
-            eprintln!("{}", table(&state));
-        }
-        let failed = names.iter().filter_map(|n| state.database(n)).any(|d| d.status == DbStatus::Failed);
-        Ok(if refused.is_empty() && !failed { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FAILED) })
+        let state = match &driving {
+            Some((migration, _)) => migration.state(),
+            None => saved_state(&store, &plan)?,
+        };
+        Ok(report.finish(&state, args.json))
     })
 }
 
+/// The databases a cutover is for (`None`: every database is final already).
+fn cutover_names(
+    plan: &MigrationPlan,
+    state: &MigrationState,
+    args: &CutoverArgs,
+) -> Result<Option<Vec<String>>, Failure> {
+    if let Some(name) = &args.database {
+        let db =
+            plan.database(name).ok_or_else(|| Failure::usage(format!("'{name}' is not a database of this plan")))?;
+        return Ok(Some(vec![db.name.clone()]));
+    }
+    let names: Vec<String> = state
+        .databases
+        .iter()
+        .filter(|d| matches!(d.status, DbStatus::ReadyForCutover | DbStatus::CuttingOver))
+        .map(|d| d.name.clone())
+        .collect();
+    if names.is_empty() && state.databases.iter().all(|d| d.status.is_final()) {
+        return Ok(None);
+    }
+    if names.is_empty() {
+        return Err(Failure::Refused {
+            message: "no database of the plan is ReadyForCutover".into(),
+            fix: Some("run `lrs migrate run PLAN --until-ready` first".into()),
+        });
+    }
+    Ok(Some(names))
+}
+
+/// What came of a cutover of several databases.
+#[derive(Default)]
+struct CutoverReport {
+    /// Accepted by Azure (here or by the process driving the plan).
+    names: Vec<String>,
+    refused: Vec<(String, String)>,
+    /// Posted and not answered in time: (database, `withdrawn` or `underway`).
+    unanswered: Vec<(String, &'static str)>,
+}
+
+impl CutoverReport {
+    fn refuse(&mut self, name: &str, message: String) {
+        eprintln!("lrs migrate cutover: {name}: {message}");
+        self.refused.push((name.to_string(), message));
+    }
+
+    fn finish(&self, state: &MigrationState, json: bool) -> ExitCode {
+        let mut shown: Vec<&String> = self.names.iter().chain(self.refused.iter().map(|(n, _)| n)).collect();
+        shown.sort();
+        shown.dedup();
+        if json {
+            println!(
+                "{}",
+                json!({"databases": shown.iter().filter_map(|n| state.database(n)).collect::<Vec<_>>(),
+                       "refused": self.refused.iter().map(|(n, m)| json!({"database": n, "message": m})).collect::<Vec<_>>(),
+                       "unanswered": self.unanswered.iter().map(|(n, r)| json!({"database": n, "request": r})).collect::<Vec<_>>()})
+            );
+        } else {
+            eprintln!("{}", table(state));
+        }
+        let failed = self.names.iter().filter_map(|n| state.database(n)).any(|d| d.status == DbStatus::Failed);
+        if !self.unanswered.is_empty() {
+            ExitCode::from(EXIT_INTERRUPTED)
+        } else if self.refused.is_empty() && !failed {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(EXIT_FAILED)
+        }
+    }
+}
+
+/// Hands the cutovers to the process driving the plan; returns those to carry out here because
+/// that process ended before it took them.
+async fn cutover_by_driver(
+    args: &CutoverArgs,
+    store: &PlanStore,
+    asked: Vec<(String, String)>,
+    cancel: &CancellationToken,
+    report: &mut CutoverReport,
+) -> Result<Vec<(String, String)>, Failure> {
+    let who = whoami();
+    let requests: Vec<Request> = asked
+        .iter()
+        .map(|(name, typed_name)| {
+            Request::new(RequestAction::Cutover, name, typed_name, &who).last_backup(args.last_backup.as_deref())
+        })
+        .collect();
+    let names: Vec<&str> = asked.iter().map(|(n, _)| n.as_str()).collect();
+    eprintln!(
+        "Another process drives this plan (`lrs migrate run` or the app): the cutover of {} is handed to it; waiting up to {} s for its answer.",
+        names.join(", "),
+        args.timeout
+    );
+    let waited = handoff::post_and_wait(store, requests, seconds(args.timeout), cancel).await?;
+    let mut withdrawn = Vec::new();
+    for ((name, typed_name), (_, waited)) in asked.into_iter().zip(waited) {
+        match waited {
+            Waited::Answered(RequestOutcome::Done { status }) => {
+                eprintln!("{name}: cutover accepted ({status}), carried out by the running `lrs migrate run`");
+                report.names.push(name);
+            }
+            Waited::Answered(outcome) => {
+                let message = outcome.message().unwrap_or_default().to_string();
+                report.refuse(&name, format!("{message} (answered by the running `lrs migrate run`)"));
+            }
+            Waited::Withdrawn => {
+                eprintln!("{name}: the process driving the plan ended before taking the request: carried out here");
+                withdrawn.push((name, typed_name));
+            }
+            unanswered @ (Waited::NotTaken | Waited::Underway) => {
+                eprintln!("lrs migrate cutover: {}", handoff::not_answered(&name, &unanswered));
+                let what = if matches!(unanswered, Waited::NotTaken) { "withdrawn" } else { "underway" };
+                report.unanswered.push((name, what));
+            }
+        }
+    }
+    Ok(withdrawn)
+}
+
+/// Waits until the cutovers carried out by the process driving the plan end (read from the saved
+/// state); if that process ends first, follows them here.
+async fn follow_driven(
+    plan_ref: &PlanRef,
+    plan: &MigrationPlan,
+    store: &PlanStore,
+    names: &[String],
+    sign_in: &SignInArgs,
+    options: &RunOptions,
+    cancel: &CancellationToken,
+) -> Result<(), Failure> {
+    loop {
+        let state = saved_state(store, plan)?;
+        let cutting = names.iter().filter_map(|n| state.database(n)).any(|d| d.status == DbStatus::CuttingOver);
+        if !cutting || cancel.is_cancelled() {
+            if cancel.is_cancelled() {
+                eprintln!("Interrupted: the process driving the plan follows the cutover; see `lrs migrate status`.");
+            }
+            return Ok(());
+        }
+        if let Some(migration) = open_unless_driven(plan_ref)? {
+            let services = services(migration.plan(), sign_in).await?;
+            return migration.follow_cutovers(&services, options, cancel.clone()).await.map_err(engine);
+        }
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = tokio::time::sleep(options.poll_interval.max(Duration::from_millis(200))) => {}
+        }
+    }
+}
+
 fn stop(args: &StopArgs) -> Result<ExitCode, Failure> {
-    let migration = open(&args.plan)?;
-    let name = migration
-        .plan()
+    let plan = load(&args.plan)?;
+    let name = plan
         .database(&args.database)
         .map(|d| d.name.clone())
         .ok_or_else(|| Failure::usage(format!("'{}' is not a database of this plan", args.database)))?;
@@ -771,23 +947,81 @@ fn stop(args: &StopArgs) -> Result<ExitCode, Failure> {
     )?;
     let runtime = runtime()?;
     runtime.block_on(async {
+        let migration = match open_unless_driven(&args.plan)? {
+            Some(migration) => migration,
+            None => match stop_by_driver(args, &plan, &name, &typed_name).await? {
+                Some(code) => return Ok(code),
+                // The driving process ended before taking it: carried out here.
+                None => open(&args.plan)?,
+            },
+        };
         let services = services(migration.plan(), &args.sign_in).await?;
         let status = migration.stop(&services, &name, &typed_name).await.map_err(engine)?;
-        if args.json {
-            println!("{}", json!({"database": name, "status": status}));
-        } else {
-            eprintln!("{name}: {status}");
-        }
+        print_stopped(&name, status, args.json, None);
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Hands the stop to the process driving the plan; `None` when it was withdrawn (that process
+/// ended before taking it) and is to be carried out here.
+async fn stop_by_driver(
+    args: &StopArgs,
+    plan: &MigrationPlan,
+    name: &str,
+    typed_name: &str,
+) -> Result<Option<ExitCode>, Failure> {
+    let store = plan_store(&args.plan, plan)?;
+    let cancel = CancellationToken::new();
+    interrupt_on_ctrl_c(&cancel);
+    eprintln!(
+        "Another process drives this plan (`lrs migrate run` or the app): the stop of {name} is handed to it; waiting up to {} s for its answer.",
+        args.timeout
+    );
+    let request = Request::new(RequestAction::Stop, name, typed_name, &whoami());
+    let waited = handoff::post_and_wait(&store, vec![request], seconds(args.timeout), &cancel).await?;
+    let Some((_, waited)) = waited.into_iter().next() else { return Ok(None) };
+    match waited {
+        Waited::Answered(RequestOutcome::Done { status }) => {
+            print_stopped(name, status, args.json, Some("carried out by the running `lrs migrate run`"));
+            Ok(Some(ExitCode::SUCCESS))
+        }
+        Waited::Answered(outcome) => Err(Failure::Refused {
+            message: format!("{} (answered by the running `lrs migrate run`)", outcome.message().unwrap_or_default()),
+            fix: None,
+        }),
+        Waited::Withdrawn => {
+            eprintln!("{name}: the process driving the plan ended before taking the request: carried out here");
+            Ok(None)
+        }
+        unanswered @ (Waited::NotTaken | Waited::Underway) => {
+            eprintln!("lrs migrate stop: {}", handoff::not_answered(name, &unanswered));
+            if args.json {
+                let what = if matches!(unanswered, Waited::NotTaken) { "withdrawn" } else { "underway" };
+                println!("{}", json!({"database": name, "request": what}));
+            }
+            Ok(Some(ExitCode::from(EXIT_INTERRUPTED)))
+        }
+    }
+}
+
+/// The stop's answer: JSON on stdout, or a line on stderr (always said when another process
+/// carried it out, since that is not what the command's name suggests).
+fn print_stopped(name: &str, status: DbStatus, json: bool, by: Option<&str>) {
+    if json {
+        println!("{}", json!({"database": name, "status": status}));
+    }
+    match by {
+        Some(by) => eprintln!("{name}: {status} ({by})"),
+        None if !json => eprintln!("{name}: {status}"),
+        None => {}
+    }
 }
 
 // ---- audit ------------------------------------------------------------------------------------
 
 fn audit(args: &AuditArgs) -> Result<ExitCode, Failure> {
     let plan = load(&args.plan)?;
-    let root = args.plan.state_dir.as_deref().map(|d| d.join("migrations"));
-    let store = PlanStore::for_plan(root.as_deref(), &plan.id).map_err(|e| Failure::usage(e.to_string()))?;
+    let store = plan_store(&args.plan, &plan)?;
     let entries =
         lrs_core::migration::AuditLog::at(store.audit_path()).read().map_err(|e| Failure::usage(e.to_string()))?;
     let mut out: Box<dyn Write> = match &args.out {

@@ -6,7 +6,10 @@
 //!   database was started twice;
 //! - continuous shipping: a log written slowly into a watched folder is shipped once, complete; a
 //!   gap halts that database and not the others, and the halt lifts when the missing log appears;
-//!   the cutover gates refuse what they must; a second process cannot drive the plan.
+//!   the cutover gates refuse what they must; a second process cannot drive the plan;
+//! - while `run` drives a plan, `cutover` and `stop` from another process are handed to it through
+//!   the plan's request inbox: one database is cut over while another keeps shipping, one is
+//!   stopped, and a gate's refusal reaches the asking process with the gate's message.
 //!
 //! Skipped with a note when Azurite is not installed.
 
@@ -20,6 +23,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use lrs_core::backup::writer::{write_sample_chain, SyntheticBackup};
+use lrs_core::migration::{PlanStore, Request, RequestAction, RequestInbox, RequestOutcome};
 use lrs_emulator::state::OperationKind;
 use serde_json::Value;
 use support::{strings, upload_name, Out, World};
@@ -389,6 +393,116 @@ async fn continuous_shipping_waits_for_complete_logs_and_a_gap_halts_only_its_da
     let audit = world.lrs(&strings(&["migrate", "audit", &plan.display().to_string()]), &[], None).await.expect(0);
     let uploads = audit.stdout.lines().filter(|l| l.contains("\"action\":\"uploaded\"") && l.contains(&blob)).count();
     assert_eq!(uploads, 1, "{}", audit.stdout);
+}
+
+#[tokio::test]
+async fn cutover_and_stop_while_run_drives_the_plan_go_through_its_inbox() {
+    let Some(world) = World::start(CONTAINER).await else { return };
+    let staging = world.dir("staging-inbox");
+    let sources = world.dir("sources-inbox");
+    let mut chains = BTreeMap::new();
+    for name in ["Cut", "Keep", "Drop"] {
+        let chain = write_sample_chain(&staging.join(name).tap_mkdir(), name, 4).unwrap();
+        let dir = sources.join(name).tap_mkdir();
+        for file in &chain[..3] {
+            std::fs::copy(file, dir.join(file.file_name().unwrap())).unwrap();
+        }
+        chains.insert(name, chain);
+    }
+    let plan = write_plan(&world, &sources, "continuous").await;
+    let mut run = world.command(&run_args(&plan, false), &[]).stdout(Stdio::null()).spawn().unwrap();
+    wait_for(&world, &plan, "all ready", |s| statuses(s).values().all(|v| v == "ReadyForCutover")).await;
+
+    // A gate's refusal, carried out by the running `run`, reaches this process with its message.
+    let wrong = ["--database", "Cut", "--last-backup", "not-the-last.trn", "--yes"];
+    let refused = drive(&world, &cutover_args(&plan, &wrong), None, None).await.unwrap();
+    assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stderr.contains("is not the last backup"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("answered by the running `lrs migrate run`"), "{}", refused.stderr);
+    let message = refused.json()["refused"][0]["message"].as_str().unwrap().to_string();
+    assert!(message.contains("'not-the-last.trn' is not the last backup"), "{message}");
+    assert_eq!(status(&world, &plan).await["Cut"]["status"], "ReadyForCutover");
+
+    // The cutover of one database, from a second process, while `run` goes on.
+    let done = drive(&world, &cutover_args(&plan, &["--database", "Cut", "--yes"]), None, None).await.unwrap();
+    let done = done.expect(0);
+    assert!(done.stderr.contains("handed to it"), "{}", done.stderr);
+    assert!(done.stderr.contains("carried out by the running `lrs migrate run`"), "{}", done.stderr);
+    assert_eq!(done.json()["databases"][0]["status"], "Completed", "{}", done.stdout);
+    assert_eq!(status(&world, &plan).await["Cut"]["status"], "Completed");
+
+    // After it, a new log of another database is still shipped and restored by the same run.
+    let keep_log = &chains["Keep"][3];
+    std::fs::copy(keep_log, sources.join("Keep").join(keep_log.file_name().unwrap())).unwrap();
+    let keep_last = upload_name(keep_log);
+    wait_for(&world, &plan, "Keep's new log restored", |s| {
+        s["Keep"]["status"] == "ReadyForCutover" && s["Keep"]["restore"]["last_restored_file"] == keep_last.as_str()
+    })
+    .await;
+
+    // A stop whose asker stopped waiting before it was taken (killed before it could withdraw it)
+    // is refused when taken, never carried out with nobody watching.
+    let state_file = walk(&world.work.path().join("data")).into_iter().find(|p| p.ends_with("state.json")).unwrap();
+    let plan_dir = state_file.parent().unwrap();
+    let store = PlanStore::for_plan(plan_dir.parent(), plan_dir.file_name().unwrap().to_str().unwrap()).unwrap();
+    let inbox = RequestInbox::of(&store);
+    let stale = Request::new(RequestAction::Stop, "Keep", "Keep", "local user test").valid_for(Duration::ZERO);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    inbox.post(&stale).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let answer = loop {
+        if let Some(answer) = inbox.result(&stale.id).unwrap() {
+            break answer;
+        }
+        assert!(Instant::now() < deadline, "the expired request was never answered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(
+        matches!(&answer.outcome, RequestOutcome::Refused { message } if message.contains("expired")),
+        "{answer:?}"
+    );
+    inbox.forget(&stale.id);
+    assert_eq!(status(&world, &plan).await["Keep"]["status"], "ReadyForCutover");
+
+    // A stop through the inbox.
+    let stop = strings(&["migrate", "stop", &plan.display().to_string(), "--database", "Drop", "--yes", "--json"]);
+    let stopped = drive(&world, &stop, None, None).await.unwrap().expect(0);
+    assert_eq!(stopped.json()["status"], "Stopped", "{}", stopped.stdout);
+    assert!(stopped.stderr.contains("carried out by the running `lrs migrate run`"), "{}", stopped.stderr);
+    let state = statuses(&status(&world, &plan).await);
+    assert_eq!(state["Drop"], "Stopped", "{state:?}");
+    assert_eq!(state["Keep"], "ReadyForCutover", "{state:?}");
+    assert!(run.try_wait().unwrap().is_none(), "`run` kept running through all of it");
+    for name in ["Cut", "Keep", "Drop"] {
+        assert_eq!(starts(&world, name), 1, "{name} started once");
+    }
+
+    // The audit log says who asked, and the answered requests left no file behind.
+    let audit = world.lrs(&strings(&["migrate", "audit", &plan.display().to_string()]), &[], None).await.expect(0);
+    let asked: Vec<&str> = audit.stdout.lines().filter(|l| l.contains("\"action\":\"requested\"")).collect();
+    assert!(asked.iter().any(|l| l.contains("cutover of Cut") && l.contains("local user")), "{}", audit.stdout);
+    assert!(asked.iter().any(|l| l.contains("\"outcome\":\"refused\"")), "{}", audit.stdout);
+    assert!(asked.iter().any(|l| l.contains("stop of Drop")), "{}", audit.stdout);
+    assert!(audit.stdout.contains("\"action\":\"complete\""), "{}", audit.stdout);
+    let requests: Vec<PathBuf> = walk(&world.work.path().join("data"))
+        .into_iter()
+        .filter(|p| p.components().any(|c| c.as_os_str() == "requests") && p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    assert!(requests.iter().all(|p| !p.to_string_lossy().contains("inbox")), "{requests:?}");
+    run.kill().await.unwrap();
+    run.wait().await.unwrap();
+
+    // A driver that does not serve the inbox (here this test, holding the plan's lock): the stop is
+    // not taken in time, so it is withdrawn and nothing is done.
+    let held = store.lock().unwrap();
+    let stop =
+        strings(&["migrate", "stop", &plan.display().to_string(), "--database", "Keep", "--yes", "--timeout", "1"]);
+    let withdrawn = drive(&world, &stop, None, None).await.unwrap();
+    assert_eq!(withdrawn.code, 130, "{withdrawn:?}");
+    assert!(withdrawn.stderr.contains("it was withdrawn and nothing was done"), "{}", withdrawn.stderr);
+    assert!(inbox.take_next().unwrap().is_none(), "no request is left behind");
+    drop(held);
+    assert_eq!(status(&world, &plan).await["Keep"]["status"], "ReadyForCutover");
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

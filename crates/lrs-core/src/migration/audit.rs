@@ -1,5 +1,5 @@
 //! The audit log of a plan: every action (plan, upload, SAS minted or checked, start, complete,
-//! stop, and what failed) with its time, the identity that acted, the target, and ARM's request id,
+//! stop, a request from another process, and what failed) with its time, the identity that acted, the target, and ARM's request id,
 //! appended as one JSON line to `audit.jsonl` and synced before the action counts as done. Nothing
 //! rewrites the file. Every free text goes through [`redact`] first; the SAS, keys and tokens are
 //! never given to it in the first place. Exported as JSON lines or CSV.
@@ -32,6 +32,8 @@ pub enum Action {
     Complete,
     Completed,
     Stop,
+    /// A cutover or stop asked by another process through the plan's request inbox.
+    Requested,
     Failed,
 }
 
@@ -52,6 +54,7 @@ impl Action {
             Action::Complete => "complete",
             Action::Completed => "completed",
             Action::Stop => "stop",
+            Action::Requested => "requested",
             Action::Failed => "failed",
         }
     }

@@ -8,12 +8,15 @@
 //! - [`audit`]: the append-only audit log (JSON lines; CSV export);
 //! - [`shipping`]: what to upload next from a database's folder (chain order, gaps, files still
 //!   being written); [`gates`]: when a cutover may be sent;
-//! - [`runner`]: the orchestration ([`Migration`]); [`pacer`]: the ARM read budget of its polls.
+//! - [`runner`]: the orchestration ([`Migration`]); [`pacer`]: the ARM read budget of its polls;
+//! - [`requests`]: the inbox through which another process asks the one driving the plan for a
+//!   cutover or a stop, carried out through the same gates and audited the same way.
 
 pub mod audit;
 pub mod gates;
 pub mod pacer;
 pub mod plan;
+pub mod requests;
 pub mod runner;
 pub mod shipping;
 pub mod state;
@@ -22,6 +25,7 @@ pub mod store;
 
 pub use audit::{Action, AuditEntry, AuditLog};
 pub use plan::{DatabasePlan, MigrationPlan, Mode, PlanError, StoragePlan, Target};
+pub use requests::{Request, RequestAction, RequestInbox, RequestOutcome, RequestResult};
 pub use runner::{DbSummary, Migration, MigrationEvent, RunOptions, RunSummary, Services};
 pub use state::{DbRecord, MigrationState};
 pub use status::DbStatus;

@@ -11,20 +11,27 @@
 //!   for the whole plan) and, in continuous mode, ship new log backups in chain order;
 //! - CuttingOver: the cutover was asked for; it is re-sent after a crash only while the service
 //!   does not know it (`ExternalBackupAlreadySignaledToComplete` means it does), then followed.
+//!
+//! Beside the databases' tasks, a run looks at the plan's request inbox ([`super::requests`]) at
+//! least every second and carries out what another process asked (cutover, stop) through the same
+//! gated methods; a database whose task had ended (an `--until-ready` run) is driven again after a
+//! cutover, so the run follows it to Completed. A database's step and a cutover or stop of it never
+//! interleave (one async lock per database).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use serde::Serialize;
 use time::OffsetDateTime;
-use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::audit::{Action, AuditEntry, AuditLog};
 use super::pacer::Pacer;
 use super::plan::{DatabasePlan, MigrationPlan, Mode};
+use super::requests::{self, RequestAction, RequestInbox, RequestOutcome};
 use super::shipping::{self, LocalFile};
 use super::state::{CutoverRecord, DbRecord, MigrationState, RestoreSnapshot, ShippedFile};
 use super::status::{DbStatus, Event};
@@ -133,6 +140,8 @@ pub struct Migration {
     /// Continuous mode: whether a run uploads the new log backups it finds (on by default). Off,
     /// the folders are still scanned (what is pending is recorded) but nothing new is shipped.
     shipping: std::sync::atomic::AtomicBool,
+    /// One lock per database, held by a run's step of it and by a cutover or stop of it.
+    busy: HashMap<String, tokio::sync::Mutex<()>>,
 }
 
 impl Migration {
@@ -146,6 +155,10 @@ impl Migration {
         };
         let audit = AuditLog::at(store.audit_path());
         store.save(&lock, &state)?;
+        // Holding the lock, no process is carrying out a request: one taken and not answered was
+        // cut short by the end of its process, and is answered so, not carried out again.
+        RequestInbox::of(&store).answer_interrupted()?;
+        let busy = plan.databases.iter().map(|d| (d.name.clone(), tokio::sync::Mutex::new(()))).collect();
         Ok(Migration {
             plan,
             store,
@@ -154,6 +167,7 @@ impl Migration {
             state: Mutex::new(state),
             events: None,
             shipping: std::sync::atomic::AtomicBool::new(true),
+            busy,
         })
     }
 
@@ -187,6 +201,14 @@ impl Migration {
     /// A copy of the current state.
     pub fn state(&self) -> MigrationState {
         lock(&self.state).clone()
+    }
+
+    /// Waits until no step, cutover or stop of `database` is under way, and keeps it so.
+    async fn hold(&self, database: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.busy.get(database) {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
     }
 
     fn record(&self, database: &str) -> Option<DbRecord> {
@@ -315,14 +337,15 @@ impl Migration {
             pacer: Pacer::per_minute(options.arm_reads_per_minute),
             cancel: cancel.clone(),
             retried: Mutex::new(HashSet::new()),
-            last_poll: Mutex::new(std::collections::HashMap::new()),
+            last_poll: Mutex::new(HashMap::new()),
+            serving: tokio::sync::Mutex::new(()),
+            inbox_closed: CancellationToken::new(),
         };
-        let drives = self.plan.databases.iter().map(|db| ctx.drive(db));
-        let results = futures::future::join_all(drives).await;
-        for result in results {
-            // Only a broken store or audit log ends a run: the state could not be kept.
-            result?;
-        }
+        let (revive, revived) = tokio::sync::mpsc::unbounded_channel();
+        let (driven, served) = tokio::join!(ctx.drive_all(revived), ctx.serve_requests(revive));
+        // Only a broken store or audit log ends a run: the state could not be kept.
+        driven?;
+        served?;
         let state = self.state();
         Ok(RunSummary {
             databases: self
@@ -375,6 +398,7 @@ impl Migration {
         typed_name: &str,
     ) -> Result<DbStatus, MigrationError> {
         let db = self.plan.database(database).ok_or_else(|| MigrationError::UnknownDatabase(database.to_string()))?;
+        let _busy = self.hold(&db.name).await;
         let record = self.record(&db.name).ok_or_else(|| MigrationError::UnknownDatabase(database.to_string()))?;
         if record.status == DbStatus::CuttingOver {
             // Asked before (perhaps by a run that was killed): make sure Azure knows, then follow.
@@ -504,6 +528,11 @@ impl Migration {
                 db.name
             )));
         }
+        let _busy = match self.busy.get(&db.name).map(tokio::sync::Mutex::try_lock) {
+            Some(Ok(free)) => Some(free),
+            Some(Err(_)) if self.stop_during_upload(services, db)? => return Ok(DbStatus::Stopped),
+            _ => self.hold(&db.name).await,
+        };
         let record = self.record(&db.name).ok_or_else(|| MigrationError::UnknownDatabase(database.to_string()))?;
         if record.status.is_final() {
             return Err(MigrationError::Gate(format!("{} is {}: there is nothing to stop", db.name, record.status)));
@@ -526,6 +555,27 @@ impl Migration {
         let what = if started { "the restoring database was dropped" } else { "nothing had been started" };
         self.log(AuditEntry::new(&services.identity, Action::Stop, path).database(&db.name).detail(what))?;
         self.transition(&db.name, Event::StoppedByUser, &format!("stopped by the user: {what}"))
+    }
+
+    /// An upload can take hours and starts nothing, so a stop does not wait for it: a database
+    /// still Planned or Uploading is stopped at once, in one change of the state (the run's step
+    /// then ends, see `RunCtx::drive`). `false` when it is further on: then the stop waits.
+    fn stop_during_upload(&self, services: &Services, db: &DatabasePlan) -> Result<bool, MigrationError> {
+        let cause = "stopped by the user during its upload: nothing had been started";
+        let now = OffsetDateTime::now_utc();
+        let stopped = self.update(&db.name, |r| {
+            let from = r.status;
+            if !matches!(from, DbStatus::Planned | DbStatus::Uploading) {
+                return Ok(None);
+            }
+            r.apply(Event::StoppedByUser, cause, now).map(|_| Some(from))
+        })??;
+        let Some(from) = stopped else { return Ok(false) };
+        let path = self.db_ref(services, &db.name).path();
+        self.log(AuditEntry::new(&services.identity, Action::Stop, path).database(&db.name).detail(cause))?;
+        let to = DbStatus::Stopped;
+        self.emit(MigrationEvent::Transition { database: db.name.clone(), from, to, cause: cause.to_string() });
+        Ok(true)
     }
 
     /// One poll of `restoreDetails`, applied to the record.
@@ -581,7 +631,12 @@ struct RunCtx<'a> {
     /// Databases that failed before their start and were retried once in this run.
     retried: Mutex<HashSet<String>>,
     /// When each database was last polled in this run.
-    last_poll: Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    last_poll: Mutex<HashMap<String, std::time::Instant>>,
+    /// Held while a request is carried out, and by the end of the run: no request is taken once
+    /// the databases' tasks are over, and none ends while the run decides it is over.
+    serving: tokio::sync::Mutex<()>,
+    /// The databases' tasks are over: the inbox is not looked at any more.
+    inbox_closed: CancellationToken,
 }
 
 /// What one step of a database's loop decided.
@@ -595,12 +650,96 @@ enum Next {
 }
 
 impl RunCtx<'_> {
+    /// Drives every database, each on its own task, and again a database whose task had ended
+    /// when a request cut it over (`revived`); returns once every task is over. The first error
+    /// (a broken store) is returned once the others ended.
+    async fn drive_all(&self, mut revived: UnboundedReceiver<String>) -> Result<(), MigrationError> {
+        use futures::stream::{FuturesUnordered, StreamExt};
+        let plan = &self.migration.plan;
+        let mut running: FuturesUnordered<_> = plan.databases.iter().map(|db| self.drive_named(db)).collect();
+        let mut active: HashSet<String> = plan.databases.iter().map(|d| d.name.clone()).collect();
+        let mut first_error = None;
+        loop {
+            let revive = if running.is_empty() {
+                // Decided while no request is under way: one carried out meanwhile revives first.
+                let _serving = self.serving.lock().await;
+                match revived.try_recv() {
+                    Ok(name) => name,
+                    Err(_) => {
+                        self.inbox_closed.cancel();
+                        break;
+                    }
+                }
+            } else {
+                tokio::select! {
+                    Some((name, result)) = running.next() => {
+                        active.remove(&name);
+                        if let Err(e) = result {
+                            first_error.get_or_insert(e);
+                        }
+                        continue;
+                    }
+                    Some(name) = revived.recv() => name,
+                }
+            };
+            if let Some(db) = plan.database(&revive) {
+                if active.insert(db.name.clone()) {
+                    running.push(self.drive_named(db));
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn drive_named(&self, db: &DatabasePlan) -> (String, Result<(), MigrationError>) {
+        (db.name.clone(), self.drive(db).await)
+    }
+
+    /// Looks at the plan's request inbox until the databases' tasks are over, and carries out
+    /// each request, oldest first. A database cut over is driven again when its task was over.
+    async fn serve_requests(&self, revive: UnboundedSender<String>) -> Result<(), MigrationError> {
+        let inbox = RequestInbox::of(&self.migration.store);
+        let every = self.options.poll_interval.clamp(Duration::from_millis(50), requests::REQUEST_CHECK_INTERVAL);
+        loop {
+            {
+                let _serving = self.serving.lock().await;
+                if self.inbox_closed.is_cancelled() || self.cancel.is_cancelled() {
+                    return Ok(());
+                }
+                while let Some(request) = inbox.take_next()? {
+                    let outcome = requests::carry_out(self.migration, self.services, &inbox, &request).await?;
+                    if request.action == RequestAction::Cutover && matches!(outcome, RequestOutcome::Done { .. }) {
+                        let _ = revive.send(request.database.clone());
+                    }
+                }
+            }
+            tokio::select! {
+                () = self.cancel.cancelled() => return Ok(()),
+                () = self.inbox_closed.cancelled() => return Ok(()),
+                () = tokio::time::sleep(every) => {}
+            }
+        }
+    }
+
     async fn drive(&self, db: &DatabasePlan) -> Result<(), MigrationError> {
         loop {
             if self.cancel.is_cancelled() {
                 return Ok(());
             }
-            match self.step(db).await? {
+            let stepped = {
+                let _busy = self.migration.hold(&db.name).await;
+                self.step(db).await
+            };
+            let next = match stepped {
+                // A stop during its upload made the step's next transition impossible: done.
+                Err(MigrationError::Gate(_))
+                    if self.migration.record(&db.name).is_some_and(|r| r.status.is_final()) =>
+                {
+                    Next::Done
+                }
+                other => other?,
+            };
+            match next {
                 Next::Continue => {}
                 Next::Done => return Ok(()),
                 Next::Wait(d) => {
