@@ -301,17 +301,8 @@ async fn wait_for(world: &World, plan: &Path, what: &str, check: impl Fn(&BTreeM
 #[tokio::test]
 async fn continuous_shipping_waits_for_complete_logs_and_a_gap_halts_only_its_database() {
     let Some(world) = World::start(CONTAINER).await else { return };
-    let staging = world.dir("staging");
     let sources = world.dir("sources-ship");
-    let mut chains = BTreeMap::new();
-    for name in ["Alpha", "Beta"] {
-        let chain = write_sample_chain(&staging.join(name).tap_mkdir(), name, 4).unwrap();
-        let dir = sources.join(name).tap_mkdir();
-        for file in &chain[..3] {
-            std::fs::copy(file, dir.join(file.file_name().unwrap())).unwrap();
-        }
-        chains.insert(name, chain);
-    }
+    let chains = chains_held_back(&world, "staging", &sources, &["Alpha", "Beta"]);
     let plan = write_plan(&world, &sources, "continuous").await;
 
     // The long-running `run`, driven in the background while this test moves the clock.
@@ -398,17 +389,8 @@ async fn continuous_shipping_waits_for_complete_logs_and_a_gap_halts_only_its_da
 #[tokio::test]
 async fn cutover_and_stop_while_run_drives_the_plan_go_through_its_inbox() {
     let Some(world) = World::start(CONTAINER).await else { return };
-    let staging = world.dir("staging-inbox");
     let sources = world.dir("sources-inbox");
-    let mut chains = BTreeMap::new();
-    for name in ["Cut", "Keep", "Drop"] {
-        let chain = write_sample_chain(&staging.join(name).tap_mkdir(), name, 4).unwrap();
-        let dir = sources.join(name).tap_mkdir();
-        for file in &chain[..3] {
-            std::fs::copy(file, dir.join(file.file_name().unwrap())).unwrap();
-        }
-        chains.insert(name, chain);
-    }
+    let chains = chains_held_back(&world, "staging-inbox", &sources, &["Cut", "Keep", "Drop"]);
     let plan = write_plan(&world, &sources, "continuous").await;
     let mut run = world.command(&run_args(&plan, false), &[]).stdout(Stdio::null()).spawn().unwrap();
     wait_for(&world, &plan, "all ready", |s| statuses(s).values().all(|v| v == "ReadyForCutover")).await;
@@ -503,6 +485,27 @@ async fn cutover_and_stop_while_run_drives_the_plan_go_through_its_inbox() {
     assert!(inbox.take_next().unwrap().is_none(), "no request is left behind");
     drop(held);
     assert_eq!(status(&world, &plan).await["Keep"]["status"], "ReadyForCutover");
+}
+
+/// A chain of four backups per name (full, diff, two logs) written under `staging`, with all but the
+/// last log copied into `sources/<name>`: the test adds that log when it wants it shipped.
+fn chains_held_back<'a>(
+    world: &World,
+    staging: &str,
+    sources: &Path,
+    names: &[&'a str],
+) -> BTreeMap<&'a str, Vec<PathBuf>> {
+    let staging = world.dir(staging);
+    let mut chains = BTreeMap::new();
+    for &name in names {
+        let chain = write_sample_chain(&staging.join(name).tap_mkdir(), name, 4).unwrap();
+        let dir = sources.join(name).tap_mkdir();
+        for file in &chain[..3] {
+            std::fs::copy(file, dir.join(file.file_name().unwrap())).unwrap();
+        }
+        chains.insert(name, chain);
+    }
+    chains
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
