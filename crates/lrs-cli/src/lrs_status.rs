@@ -3,10 +3,11 @@
 //! failed or blocked restore the service's code with its plain-language meaning and fix. `--json`
 //! prints the `restoreDetails` properties exactly as the service sent them, under its own names
 //! (one object per line with `--watch`). `--watch` polls every `--interval` seconds until the
-//! restore is Completed or Failed.
+//! restore is Completed or Failed, or until `--timeout` seconds have passed (a continuous restore
+//! never ends on its own: scripts that wait for a state need a bound).
 //!
 //! Exit codes: 0 the status was read and the restore has not failed, 1 the restore failed (or ARM
-//! refused), 2 bad usage.
+//! refused), 2 bad usage, 124 `--timeout` passed before a final state (as `timeout(1)` does).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,6 +18,9 @@ use lrs_core::arm::DatabaseRef;
 use crate::arm_args::{runtime, ArmArgs, DatabaseArgs};
 use crate::failure::{explain_code, Failure, EXIT_FAILED};
 
+/// `--watch` gave up at `--timeout` (the code `timeout(1)` uses).
+const EXIT_TIMED_OUT: u8 = 124;
+
 #[derive(Debug, clap::Args)]
 pub struct StatusArgs {
     /// Poll until the restore is Completed or Failed, printing each change.
@@ -25,6 +29,9 @@ pub struct StatusArgs {
     /// Seconds between polls with --watch.
     #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     interval: u64,
+    /// With --watch: give up after this many seconds (exit 124) if the restore is still going on.
+    #[arg(long, value_name = "SECONDS", requires = "watch", value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: Option<u64>,
     /// Print the restoreDetails properties as the service names them.
     #[arg(long)]
     json: bool,
@@ -36,13 +43,27 @@ pub struct StatusArgs {
 
 pub fn run(args: &StatusArgs) -> ExitCode {
     match runtime().and_then(|rt| rt.block_on(status(args))) {
-        Ok(RestoreState::Failed) => ExitCode::from(EXIT_FAILED),
-        Ok(_) => ExitCode::SUCCESS,
+        Ok(Watched::Ended(RestoreState::Failed)) => ExitCode::from(EXIT_FAILED),
+        Ok(Watched::Ended(_)) => ExitCode::SUCCESS,
+        Ok(Watched::TimedOut(state)) => {
+            let seconds = args.timeout.unwrap_or_default();
+            eprintln!("lrs status: still {state} after {seconds} s (--timeout); the restore goes on");
+            ExitCode::from(EXIT_TIMED_OUT)
+        }
         Err(failure) => failure.report("status", args.json),
     }
 }
 
-async fn status(args: &StatusArgs) -> Result<RestoreState, Failure> {
+/// How a status (or a watch) ended.
+enum Watched {
+    /// Read once, or watched until a final state.
+    Ended(RestoreState),
+    /// `--timeout` passed while the restore was in this (not final) state.
+    TimedOut(String),
+}
+
+async fn status(args: &StatusArgs) -> Result<Watched, Failure> {
+    let deadline = args.timeout.map(|t| tokio::time::Instant::now() + Duration::from_secs(t));
     let client = args.arm.client()?;
     let db = args.target.resolve(&client).await?;
     let lrs = client.lrs(db.clone());
@@ -58,9 +79,16 @@ async fn status(args: &StatusArgs) -> Result<RestoreState, Failure> {
             last_printed = Some(status.properties.clone());
         }
         if !args.watch || status.state.is_final() {
-            return Ok(status.state);
+            return Ok(Watched::Ended(status.state));
         }
-        tokio::time::sleep(Duration::from_secs(args.interval)).await;
+        let next = tokio::time::Instant::now() + Duration::from_secs(args.interval);
+        match deadline {
+            Some(deadline) if deadline <= tokio::time::Instant::now() => {
+                return Ok(Watched::TimedOut(status.status.unwrap_or_else(|| "Unknown".into())));
+            }
+            Some(deadline) => tokio::time::sleep_until(next.min(deadline)).await,
+            None => tokio::time::sleep_until(next).await,
+        }
     }
 }
 

@@ -115,6 +115,12 @@ async fn continuous_mode_takes_a_later_log_then_completes() {
     let third = upload_name(&chain[2]);
     world.status_until("Crm", 20, |p| p["lastRestoredFileName"] == third.as_str()).await;
 
+    // A continuous restore never ends on its own: --watch gives up at --timeout (exit 124).
+    let watch = args(&["status", "--watch", "--interval", "1", "--timeout", "2"], &world, "Crm");
+    let gave_up = world.lrs(&watch, &[], None).await.expect(124);
+    assert!(gave_up.stdout.contains("Crm on rehearsal-mi: Restoring"), "{gave_up:?}");
+    assert!(gave_up.stderr.contains("still Restoring after 2 s"), "{gave_up:?}");
+
     // Refused before anything is sent: the full backup is not the last restored file.
     let full = upload_name(&chain[0]);
     let complete_full = args(&["complete", "--last-backup", &full, "--yes"], &world, "Crm");
