@@ -3,7 +3,7 @@
 //! make), against real Azurite and the LRS emulator: pause stops the upload and resume sends only
 //! the blocks still missing; after the app's process dies a new one finds the plan and carries on;
 //! cancel leaves the migration before the start (a new upload skips what is there) and is refused
-//! once a restore was started.
+//! once a restore was started; a stop during the upload ends it at once.
 //!
 //! Every Put Block goes through a logging proxy. With one block in flight, the proxy holds one
 //! block of the differential backup unanswered (a network that hangs), so the upload is surely in
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use desk_support::*;
 use lrs_core::migration::DbStatus;
-use lrs_core::session::{Activity, MigrationView, SessionErrorKind};
+use lrs_core::session::{Activity, MigrationView, SessionErrorKind, StopRequest};
 use lrs_core::storage::upload::blob_name;
 use lrs_testkit::{Fault, Op, Scheduled};
 
@@ -224,6 +224,29 @@ fn cancel_before_the_start_leaves_the_migration_and_a_new_upload_skips_what_is_t
         .find(|row| row.action == "uploaded" && row.target.ends_with(&t.blobs[0]))
         .expect("the full in the new migration's audit log");
     assert!(full.detail.contains("Skipped"), "{full:?}");
+}
+
+#[test]
+fn a_stop_during_the_upload_ends_it_at_once() {
+    let Some(t) = held_upload("stop") else { return };
+    let staged = t.staged_before_the_held_block();
+    let stop = StopRequest { database: "Sales".into(), typed_name: "Sales".into() };
+    let outcomes = t.app.block_on(t.app.desk.stop(&t.app.session, vec![stop]));
+    let outcome = &outcomes.unwrap()[0];
+    assert!(outcome.ok && outcome.message.contains("nothing had been started"), "{outcome:?}");
+
+    // The held block would hang for minutes, and the rest of the sequence follow it: the stop
+    // ends the upload instead, and the task with it.
+    let view = t.app.wait_view("the stopped upload's end", Duration::from_secs(10), |v| v.activity == Activity::Idle);
+    assert_eq!(view.databases[0].status, DbStatus::Stopped, "{view:#?}");
+    let seen = t.world.requests_seen();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(t.world.requests_seen(), seen, "requests after the stop: {:?}", &t.world.proxy.log()[seen..]);
+    let committed = t.world.committed_blobs();
+    assert!(t.blobs[1..].iter().all(|b| !committed.contains(b)), "nothing more was committed: {committed:?}");
+    assert_eq!(t.world.staged_blocks(&t.blobs[1]), staged);
+    let audit = t.app.on(|_, desk| desk.audit()).unwrap();
+    assert!(audit.iter().any(|row| row.action == "stop" && row.detail.contains("during its upload")), "{audit:?}");
 }
 
 #[test]

@@ -158,7 +158,7 @@ impl Migration {
                 db.name
             )));
         }
-        let _busy = match self.busy.get(&db.name).map(tokio::sync::Mutex::try_lock) {
+        let _busy = match self.slots.get(&db.name).map(|slot| slot.busy.try_lock()) {
             Some(Ok(free)) => Some(free),
             Some(Err(_)) if self.stop_during_upload(services, db)? => return Ok(DbStatus::Stopped),
             _ => self.hold(&db.name).await,
@@ -188,8 +188,9 @@ impl Migration {
     }
 
     /// An upload can take hours and starts nothing, so a stop does not wait for it: a database
-    /// still Planned or Uploading is stopped at once, in one change of the state (the run's step
-    /// then ends, see `RunCtx::drive`). `false` when it is further on: then the stop waits.
+    /// still Planned or Uploading is stopped at once, in one change of the state, and the upload
+    /// under way is cancelled (the run's step then ends, see `RunCtx::drive`). `false` when it is
+    /// further on: then the stop waits.
     fn stop_during_upload(&self, services: &Services, db: &DatabasePlan) -> Result<bool, MigrationError> {
         let cause = "stopped by the user during its upload: nothing had been started";
         let now = OffsetDateTime::now_utc();
@@ -205,6 +206,7 @@ impl Migration {
         self.log(AuditEntry::new(&services.identity, Action::Stop, path).database(&db.name).detail(cause))?;
         let to = DbStatus::Stopped;
         self.emit(MigrationEvent::Transition { database: db.name.clone(), from, to, cause: cause.to_string() });
+        self.stopped_signal(&db.name).cancel();
         Ok(true)
     }
 }

@@ -34,6 +34,7 @@ use std::time::Duration;
 use serde::Serialize;
 use time::OffsetDateTime;
 use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
 
 use super::audit::{Action, AuditEntry, AuditLog};
 use super::plan::MigrationPlan;
@@ -142,8 +143,18 @@ pub struct Migration {
     /// Continuous mode: whether a run uploads the new log backups it finds (on by default). Off,
     /// the folders are still scanned (what is pending is recorded) but nothing new is shipped.
     shipping: std::sync::atomic::AtomicBool,
-    /// One lock per database, held by a run's step of it and by a cutover or stop of it.
-    busy: HashMap<String, tokio::sync::Mutex<()>>,
+    /// What a run's step and an action on each database share.
+    slots: HashMap<String, DbSlot>,
+}
+
+/// What a run's step of one database and a cutover or stop of it share.
+#[derive(Debug)]
+struct DbSlot {
+    /// Held by a run's step of the database and by a cutover or stop of it.
+    busy: tokio::sync::Mutex<()>,
+    /// Fired when the database is stopped during its upload: the upload under way ends at once
+    /// instead of sending the rest of the sequence for nothing.
+    stopped: CancellationToken,
 }
 
 impl Migration {
@@ -160,7 +171,11 @@ impl Migration {
         // Holding the lock, no process is carrying out a request: one taken and not answered was
         // cut short by the end of its process, and is answered so, not carried out again.
         RequestInbox::of(&store).answer_interrupted()?;
-        let busy = plan.databases.iter().map(|d| (d.name.clone(), tokio::sync::Mutex::new(()))).collect();
+        let slots = plan
+            .databases
+            .iter()
+            .map(|d| (d.name.clone(), DbSlot { busy: tokio::sync::Mutex::new(()), stopped: CancellationToken::new() }))
+            .collect();
         Ok(Migration {
             plan,
             store,
@@ -169,7 +184,7 @@ impl Migration {
             state: Mutex::new(state),
             events: None,
             shipping: std::sync::atomic::AtomicBool::new(true),
-            busy,
+            slots,
         })
     }
 
@@ -207,10 +222,15 @@ impl Migration {
 
     /// Waits until no step, cutover or stop of `database` is under way, and keeps it so.
     async fn hold(&self, database: &str) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.busy.get(database) {
-            Some(lock) => Some(lock.lock().await),
+        match self.slots.get(database) {
+            Some(slot) => Some(slot.busy.lock().await),
             None => None,
         }
+    }
+
+    /// Fires when `database` is stopped during its upload.
+    fn stopped_signal(&self, database: &str) -> CancellationToken {
+        self.slots.get(database).map(|slot| slot.stopped.clone()).unwrap_or_default()
     }
 
     fn record(&self, database: &str) -> Option<DbRecord> {

@@ -45,8 +45,10 @@ impl RunCtx<'_> {
             r.pending = scan.to_ship.iter().map(|f| f.name.clone()).collect();
         })?;
         m.transition(&db.name, Event::UploadBegan, "the inspection passed")?;
+        let stopped = m.stopped_signal(&db.name);
         let permit = tokio::select! {
             () = self.cancel.cancelled() => return Ok(Next::Done),
+            () = stopped.cancelled() => return Ok(Next::Done),
             permit = self.uploads.acquire() => permit,
         };
         let _permit = permit.map_err(|_| MigrationError::Cancelled)?;
@@ -61,9 +63,11 @@ impl RunCtx<'_> {
     }
 
     /// Uploads `files` in order, one after the other (LRS must never see a log before the one it
-    /// follows), recording each as shipped once committed and verified.
+    /// follows), recording each as shipped once committed and verified. Ends at once, sending
+    /// nothing more, when the run is cancelled or the database is stopped.
     pub(super) async fn ship(&self, db: &DatabasePlan, files: &[LocalFile]) -> Result<Shipped, MigrationError> {
         let m = self.migration;
+        let stopped = m.stopped_signal(&db.name);
         for file in files {
             let blob = blob_name(&db.folder, &file.path, false);
             let upload = UploadFile { source: file.path.clone(), blob: blob.clone() };
@@ -86,6 +90,7 @@ impl RunCtx<'_> {
             let run = async {
                 tokio::select! {
                     () = self.cancel.cancelled() => { cancel.cancel(); Err(None) }
+                    () = stopped.cancelled() => { cancel.cancel(); Err(None) }
                     result = job.run() => result.map_err(Some),
                 }
             };

@@ -162,11 +162,16 @@ impl MigrationDesk {
         let services = services(session, m.plan())?;
         let mut outcomes = Vec::new();
         for r in requests {
+            let restoring = m.state().database(&r.database).is_some_and(|d| d.status.may_have_restore());
             outcomes.push(match m.stop(&services, &r.database, &r.typed_name).await {
                 Ok(_) => ActionOutcome {
                     database: r.database,
                     ok: true,
-                    message: "Stopped: the restoring database was deleted from the instance.".into(),
+                    message: if restoring {
+                        "Stopped: the restoring database was deleted from the instance.".into()
+                    } else {
+                        "Stopped: nothing had been started on the instance; its upload ended.".into()
+                    },
                 },
                 Err(e) => ActionOutcome { database: r.database, ok: false, message: e.to_string() },
             });
