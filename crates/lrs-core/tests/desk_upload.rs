@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use desk_support::*;
 use lrs_core::migration::DbStatus;
-use lrs_core::session::{Activity, MigrationView, SessionErrorKind, StopRequest};
+use lrs_core::session::{Activity, CutoverRequest, MigrationView, SessionErrorKind, StopRequest};
 use lrs_core::storage::upload::blob_name;
 use lrs_testkit::{Fault, Op, Scheduled};
 
@@ -227,9 +227,16 @@ fn cancel_before_the_start_leaves_the_migration_and_a_new_upload_skips_what_is_t
 }
 
 #[test]
-fn a_stop_during_the_upload_ends_it_at_once() {
+fn during_the_upload_a_cutover_is_refused_at_once_and_a_stop_ends_it() {
     let Some(t) = held_upload("stop") else { return };
     let staged = t.staged_before_the_held_block();
+    // A cutover now is refused at once, not after the hanging upload.
+    let asked = Instant::now();
+    let cutover = CutoverRequest { database: "Sales".into(), last_backup: None, typed_name: "Sales".into() };
+    let refused = t.app.block_on(t.app.desk.cutover(&t.app.session, vec![cutover])).unwrap();
+    assert!(!refused[0].ok && refused[0].message.contains("is Uploading, not ReadyForCutover"), "{refused:?}");
+    assert!(asked.elapsed() < Duration::from_secs(5), "the refusal waited {:?}", asked.elapsed());
+
     let stop = StopRequest { database: "Sales".into(), typed_name: "Sales".into() };
     let outcomes = t.app.block_on(t.app.desk.stop(&t.app.session, vec![stop]));
     let outcome = &outcomes.unwrap()[0];

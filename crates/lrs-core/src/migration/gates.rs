@@ -8,14 +8,10 @@ use super::shipping::Scan;
 use super::state::DbRecord;
 use super::status::DbStatus;
 
-/// The name of the last backup to complete with, or why the cutover is refused (what and what to do).
-pub fn cutover_gate(
-    record: &DbRecord,
-    scan: &Scan,
-    last_backup: Option<&str>,
-    typed_name: &str,
-    mode: Mode,
-) -> Result<String, String> {
+/// The part of the cutover gate that the database's record alone decides (the mode, a halt, the
+/// status): checked before anything waits for the step under way, so a cutover of a database
+/// still uploading is refused at once, not after its upload.
+pub fn readiness_gate(record: &DbRecord, mode: Mode) -> Result<(), String> {
     let name = &record.name;
     if mode == Mode::Autocomplete {
         return Err(format!("{name} is migrated in autocomplete mode: LRS cuts over by itself after the last backup"));
@@ -29,6 +25,19 @@ pub fn cutover_gate(
             record.status
         ));
     }
+    Ok(())
+}
+
+/// The name of the last backup to complete with, or why the cutover is refused (what and what to do).
+pub fn cutover_gate(
+    record: &DbRecord,
+    scan: &Scan,
+    last_backup: Option<&str>,
+    typed_name: &str,
+    mode: Mode,
+) -> Result<String, String> {
+    let name = &record.name;
+    readiness_gate(record, mode)?;
     if let Some(waiting) = &scan.waiting {
         return Err(format!("{name}: {waiting}; wait until it is complete, then run `lrs migrate run` to ship it"));
     }

@@ -28,8 +28,14 @@ impl Migration {
         typed_name: &str,
     ) -> Result<DbStatus, MigrationError> {
         let db = self.plan.database(database).ok_or_else(|| MigrationError::UnknownDatabase(database.to_string()))?;
+        let unknown = || MigrationError::UnknownDatabase(database.to_string());
+        let before = self.record(&db.name).ok_or_else(unknown)?;
+        if before.status != DbStatus::CuttingOver {
+            // Refused at once when not ready, rather than after the upload under way.
+            crate::migration::gates::readiness_gate(&before, self.plan.mode).map_err(MigrationError::Gate)?;
+        }
         let _busy = self.hold(&db.name).await;
-        let record = self.record(&db.name).ok_or_else(|| MigrationError::UnknownDatabase(database.to_string()))?;
+        let record = self.record(&db.name).ok_or_else(unknown)?;
         if record.status == DbStatus::CuttingOver {
             // Asked before (perhaps by a run that was killed): make sure Azure knows, then follow.
             return self.resend_cutover(services, db, &record).await;
