@@ -10,7 +10,8 @@
 //! - `taken/<id>.json`: the driving process moved it there with one rename before acting, so a
 //!   request is taken at most once, and a withdrawal (a delete) and a take cannot both succeed;
 //! - `results/<id>.json`: its [`RequestResult`] (`done` with the new status, `refused` or `failed`
-//!   with the plain message), written atomically once carried out.
+//!   with the plain message), written atomically once carried out. The asker removes it once read;
+//!   one nobody read is removed a day later by the next process that opens the plan.
 //!
 //! A request in `taken/` with no result when a process opens the plan was being carried out by a
 //! process that ended (killed, crashed): it is answered `interrupted` and never carried out again,
@@ -36,6 +37,9 @@ use crate::local;
 
 /// The longest time between two looks at the inbox while a plan is driven.
 pub const REQUEST_CHECK_INTERVAL: Duration = Duration::from_secs(1);
+
+/// How long an answer waits for its asker before it is removed (when a process opens the plan).
+pub const UNREAD_ANSWER_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// How long a request may wait to be taken, unless its asker says otherwise
 /// ([`Request::valid_for`]).
@@ -274,6 +278,21 @@ impl RequestInbox {
         let _ = std::fs::remove_file(self.taken_path(id));
     }
 
+    /// Removes the answers nobody came to read (their asker was killed or interrupted) once they
+    /// are older than `age`, with their taken request; the audit log keeps what happened.
+    pub fn forget_unread(&self, age: Duration) -> Result<usize, StoreError> {
+        let mut forgotten = 0;
+        for id in self.ids("results")? {
+            let path = self.result_path(&id);
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified());
+            if modified.is_ok_and(|at| at.elapsed().is_ok_and(|elapsed| elapsed > age)) {
+                self.forget(&id);
+                forgotten += 1;
+            }
+        }
+        Ok(forgotten)
+    }
+
     /// Answers `interrupted` every request taken and never answered. Call it only while holding
     /// the plan's lock: then no process is carrying one out.
     pub fn answer_interrupted(&self) -> Result<Vec<RequestResult>, StoreError> {
@@ -458,6 +477,26 @@ mod tests {
         assert_eq!(inbox.take_next().unwrap(), Some(good));
         let broken = inbox.result("0000000000000-broken").unwrap().unwrap();
         assert!(matches!(broken.outcome, RequestOutcome::Failed { .. }), "{broken:?}");
+    }
+
+    #[test]
+    fn answers_nobody_read_are_removed_once_old() {
+        let (_dir, inbox) = inbox();
+        let old = Request::new(RequestAction::Stop, "Hr", "Hr", "local user ann");
+        let fresh = Request::new(RequestAction::Stop, "Sales", "Sales", "local user ann");
+        for request in [&old, &fresh] {
+            inbox.post(request).unwrap();
+            let _ = inbox.take_next().unwrap();
+            inbox.answer(&request.id, RequestOutcome::Done { status: DbStatus::Stopped }).unwrap();
+        }
+        let two_days_ago = std::time::SystemTime::now() - Duration::from_secs(48 * 3600);
+        let file = std::fs::File::options().write(true).open(inbox.result_path(&old.id)).unwrap();
+        file.set_modified(two_days_ago).unwrap();
+
+        assert_eq!(inbox.forget_unread(UNREAD_ANSWER_LIFETIME).unwrap(), 1);
+        assert_eq!(inbox.result(&old.id).unwrap(), None);
+        assert!(!inbox.taken_path(&old.id).exists());
+        assert!(inbox.result(&fresh.id).unwrap().is_some(), "a recent answer stays for its asker");
     }
 
     #[test]

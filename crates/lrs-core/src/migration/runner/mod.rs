@@ -170,7 +170,9 @@ impl Migration {
         store.save(&lock, &state)?;
         // Holding the lock, no process is carrying out a request: one taken and not answered was
         // cut short by the end of its process, and is answered so, not carried out again.
-        RequestInbox::of(&store).answer_interrupted()?;
+        let inbox = RequestInbox::of(&store);
+        inbox.answer_interrupted()?;
+        inbox.forget_unread(super::requests::UNREAD_ANSWER_LIFETIME)?;
         let slots = plan
             .databases
             .iter()
