@@ -3,7 +3,8 @@
 // Backups page on a real backup folder; then the whole rehearsal: Welcome → rehearse → sign in and
 // target (the rehearsal instance) → backups (the samples) → storage → upload → access (every check
 // green) → start (continuous) → dashboard (every database ready) → cutover → Completed; the audit
-// log, the T-SQL helper and Settings.
+// log, the T-SQL helper and Settings. The keyboard (focus on open, Tab order, focus ring, live status
+// lines) is walked with real key presses on Welcome and on Settings.
 // A screenshot of each step goes to target/gui-screenshots/.
 
 import { test, before, after } from "node:test";
@@ -12,7 +13,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Session, startDriver } from "./webdriver.mjs";
+import { Key, Session, startDriver } from "./webdriver.mjs";
 import { hasXdotool, pickFolder } from "./dialog.mjs";
 
 const repo = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -32,6 +33,72 @@ async function shot(name) {
   // Let WebKit paint what the test just saw (two animation frames, then a short pause).
   await session.execute("return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 150))))");
   writeFileSync(join(shots, `${name}.png`), await session.screenshot());
+}
+
+// The page's tab stops in DOM order, as the page lays them out: enabled, shown, not tabindex -1, one
+// radio per group. `at` is where the focus is among them (-1: elsewhere); `h1` is the index of the
+// first stop after the page's heading.
+const TAB_STOPS = `
+  const stops = [...document.querySelectorAll("button, input, select, textarea, a[href], [tabindex]")].filter((el) =>
+    !el.disabled && el.tabIndex >= 0 && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden" &&
+    !(el.type === "radio" && !el.checked && document.querySelector('input[type="radio"][name="' + el.name + '"]:checked')));
+  const h1 = document.querySelector("#main h1");
+  if (!h1) return { stops: [], at: -1, h1: -1, active: { id: "", tag: "(no page yet)" } };
+  const describe = (el) => {
+    const r = el.getBoundingClientRect();
+    return { name: el.id || el.getAttribute("aria-label") || el.textContent.trim(), region: el.closest("header, nav, main")?.tagName.toLowerCase() ?? "body",
+      top: r.top + scrollY, bottom: r.bottom + scrollY, left: r.left + scrollX, right: r.right + scrollX };
+  };
+  const a = document.activeElement;
+  return { stops: stops.map(describe), at: stops.indexOf(a), h1: stops.findIndex((el) => h1.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING),
+    active: { id: a.id, tag: a.tagName.toLowerCase(), outlineWidth: getComputedStyle(a).outlineWidth, outlineStyle: getComputedStyle(a).outlineStyle } };`;
+
+/** True when `b` comes after `a` in reading order: further right on the same line, or lower down. */
+function readsAfter(a, b) {
+  const sameLine = a.top < b.bottom && b.top < a.bottom;
+  return sameLine ? b.left >= a.left : b.top >= a.top;
+}
+
+/** Keyboard check of the page on screen: its h1 has the focus; Tab walks forward from it through the
+ * page's controls, Shift+Tab back through them and then through everything before the heading (the
+ * step list), each stop in DOM order, which is the reading order, with a 3 px focus ring. Presses
+ * nothing but Tab, so the page is left as it was. */
+async function walkWithKeys(h1Id, mainButtons, shotName) {
+  const opened = await until(() => session.execute(TAB_STOPS), (v) => v.active.id === h1Id, "the page's heading to have the focus", 10000);
+  const { stops, h1 } = opened;
+  assert.ok(h1 > 0, `controls before the heading (the steps) and after it: ${h1} of ${stops.length}`);
+  const names = stops.map((s) => s.name);
+  for (const b of mainButtons) assert.ok(names.slice(h1).includes(b), `${b} is a tab stop after the heading: ${names}`);
+  const nav = stops.filter((s) => s.region === "nav");
+  const main = stops.filter((s) => s.region === "main");
+  assert.equal(nav.length + main.length, stops.length, `every control is in the steps or the page: ${JSON.stringify(stops)}`);
+  assert.ok(Math.max(...nav.map((s) => s.right)) <= Math.min(...main.map((s) => s.left)), "the steps are left of the page");
+  for (const region of [nav, main]) {
+    for (let i = 1; i < region.length; i++) assert.ok(readsAfter(region[i - 1], region[i]), `${region[i].name} reads after ${region[i - 1].name}`);
+  }
+
+  const expectFocus = async (index, how) => {
+    const now = await session.execute(TAB_STOPS);
+    assert.equal(now.at, index, `${how}: focus on ${names[index]}, not ${now.active.tag}#${now.active.id}`);
+    assert.equal(now.active.outlineWidth, "3px", `${names[index]} shows a 3 px ring`);
+    assert.notEqual(now.active.outlineStyle, "none", `${names[index]} shows a ring`);
+  };
+  for (let i = h1; i < stops.length; i++) {
+    await session.pressKey(Key.TAB);
+    await expectFocus(i, "Tab");
+  }
+  await shot(shotName);
+  for (let i = stops.length - 2; i >= 0; i--) {
+    await session.pressKey(Key.TAB, { shift: true });
+    await expectFocus(i, "Shift+Tab");
+  }
+}
+
+/** The page's status line announces itself: role=status, polite live region. */
+async function assertLiveStatus(css) {
+  const [status] = await session.waitFor(css);
+  assert.equal(await status.attribute("role"), "status");
+  assert.equal(await status.attribute("aria-live"), "polite");
 }
 
 before(async () => {
@@ -69,6 +136,12 @@ test("the Welcome page says what LRS does and what to have ready", async () => {
   assert.equal(await (await session.find("#start-migrate")).text(), "Migrate to Azure");
   assert.equal(await (await session.find("#start-rehearse")).text(), "Rehearse locally");
   await shot("01-welcome");
+});
+
+test("keyboard: on Welcome the heading has the focus, Tab walks every control in reading order with a 3 px ring", async () => {
+  await session.waitFor('[data-testid="page-welcome"]');
+  await walkWithKeys("welcome-title", ["start-migrate", "start-rehearse"], "01b-welcome-keyboard-focus");
+  await assertLiveStatus('[data-testid="welcome-status"]');
 });
 
 test("Migrate to Azure leads to the sign-in, then the Backups page", async () => {
@@ -380,4 +453,10 @@ test("the T-SQL helper writes BACKUP ... WITH CHECKSUM for the databases found",
   await session.waitFor('[data-testid="page-settings"]');
   await until(async () => (await session.find("#settings-concurrency")).property("value"), (v) => v === "8", "the settings");
   await shot("23-settings");
+});
+
+test("keyboard: on Settings the heading has the focus and Tab reaches every field and Save settings", async () => {
+  await session.execute("window.scrollTo(0, 0)");
+  await walkWithKeys("settings-title", ["settings-tenant", "settings-client-id", "settings-concurrency", "save-settings"], "24-settings-keyboard-focus");
+  await assertLiveStatus('[data-testid="settings-status"]');
 });

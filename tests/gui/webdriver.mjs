@@ -1,11 +1,15 @@
 // A minimal W3C WebDriver client over fetch, plus the tauri-driver process that serves it. Enough
-// for the GUI tests: sessions, finding elements, clicks, typing, text, attributes, screenshots.
+// for the GUI tests: sessions, finding elements, clicks, typing, key presses, text, attributes,
+// screenshots.
 
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+/** WebDriver key codes (W3C WebDriver, "keyboard actions"). */
+export const Key = { TAB: "\uE004", SHIFT: "\uE008" };
 
 /** A free TCP port on 127.0.0.1. */
 export function freePort() {
@@ -92,6 +96,14 @@ export class Session {
   /** The page as a PNG (Buffer). */
   async screenshot() {
     return Buffer.from(await this.cmd("GET", "/screenshot"), "base64");
+  }
+
+  /** Presses and releases `key` where the focus is, as the keyboard would (W3C actions), with Shift
+   * held when `shift` is set. */
+  pressKey(key, { shift = false } = {}) {
+    const tap = [{ type: "keyDown", value: key }, { type: "keyUp", value: key }];
+    const actions = shift ? [{ type: "keyDown", value: Key.SHIFT }, ...tap, { type: "keyUp", value: Key.SHIFT }] : tap;
+    return this.cmd("POST", "/actions", { actions: [{ type: "key", id: "keyboard", actions }] });
   }
 
   execute(script, args = []) {
