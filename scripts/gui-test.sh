@@ -22,8 +22,8 @@ echo "== UI: npm ci + tsc"
 npm ci --no-audit --no-fund
 npm run build
 
-echo "== app: cargo build -p lrs-wizard"
-cargo build -p lrs-wizard
+echo "== app and CLI: cargo build -p lrs-wizard -p lrs-cli"
+cargo build -p lrs-wizard -p lrs-cli
 
 driver="${TAURI_DRIVER:-$target/tools/bin/tauri-driver}"
 if ! "$driver" --help >/dev/null 2>&1; then

@@ -16,9 +16,16 @@ pub struct AppDirs {
 }
 
 impl AppDirs {
-    /// The platform's folders for this app (`~/.config/com.lrswizard.app`, `~/.local/share/...`).
+    /// Settings in the platform's config folder for this app (`~/.config/com.lrswizard.desktop`);
+    /// data in the folder the `lrs` CLI uses too (`lrs_core::local::app_data_dir`,
+    /// `~/.local/share/lrs-wizard`), so that `lrs migrate` finds the app's plans with their state,
+    /// lock, request inbox and upload journals (Tauri's own data folder only when there is none).
     pub fn of<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<AppDirs> {
-        Ok(AppDirs { config: app.path().app_config_dir()?, data: app.path().app_data_dir()? })
+        let data = match lrs_core::local::app_data_dir() {
+            Some(shared) => shared,
+            None => app.path().app_data_dir()?,
+        };
+        Ok(AppDirs { config: app.path().app_config_dir()?, data })
     }
 }
 

@@ -9,7 +9,8 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,6 +20,7 @@ import { hasXdotool, pickFolder } from "./dialog.mjs";
 const repo = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(repo, "target");
 const app = process.env.LRS_WIZARD_BIN ?? join(targetDir, "debug", "lrs-wizard");
+const lrs = join(targetDir, "debug", "lrs");
 const driverPath = process.env.TAURI_DRIVER ?? join(targetDir, "tools", "bin", "tauri-driver");
 const shots = join(targetDir, "gui-screenshots");
 const fixture = resolve(repo, "../shared/fixtures/backups/appveyor-lab/RestoreTimeClean");
@@ -27,6 +29,7 @@ const noFixture = existsSync(fixture) ? false : `SKIP: fixture folder ${fixture}
 let driver;
 let session;
 let home;
+let appEnv;
 
 async function shot(name) {
   mkdirSync(shots, { recursive: true });
@@ -115,6 +118,7 @@ before(async () => {
     XDG_CACHE_HOME: join(home, ".cache"),
     XDG_STATE_HOME: join(home, ".local/state"),
   };
+  appEnv = env;
   driver = await startDriver({ driverPath, env });
   session = await Session.create(driver.url, app);
 });
@@ -421,6 +425,20 @@ test("cutover: the gates pass, each name is typed, and Complete cutover brings a
   const done = await session.execute("return [...document.querySelectorAll('[data-testid=\"db-row\"]')].map((r) => r.dataset.status)");
   assert.deepEqual(done, ["Completed", "Completed", "Completed"]);
   await shot("20-rehearsal-dashboard-completed");
+});
+
+test("the app's migration is a plan the lrs CLI reads: lrs migrate status shows it Completed", async () => {
+  assert.ok(existsSync(lrs), `lrs binary missing: ${lrs} (cargo build -p lrs-cli)`);
+  // The app and the CLI share one data folder: the app's plan, state and lock are the CLI's.
+  const migrations = join(home, ".local/share/lrs-wizard/migrations");
+  const id = readFileSync(join(migrations, "current"), "utf8").trim();
+  const plan = join(migrations, id, "plan.toml");
+  assert.ok(existsSync(plan), `the app's plan at ${plan}`);
+  const out = execFileSync(lrs, ["migrate", "status", plan, "--json"], { env: appEnv, encoding: "utf8" });
+  const state = JSON.parse(out);
+  assert.equal(state.plan, id);
+  const statuses = Object.fromEntries(state.databases.map((d) => [d.name, d.status]));
+  assert.deepEqual(statuses, { HR: "Completed", Inventory: "Completed", Sales: "Completed" });
 });
 
 test("the audit log lists every action and is written as CSV into a folder", async () => {
