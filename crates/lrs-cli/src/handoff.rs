@@ -31,9 +31,24 @@ pub enum Waited {
     NotTaken,
     /// Taken by the driving process but not answered in time: it is being carried out.
     Underway,
+    /// Taken by a process that ended before it answered: it may or may not have reached Azure.
+    Interrupted(String),
 }
 
-/// Posts `requests`, then waits up to `timeout` (or until `cancel`) for their answers.
+impl Waited {
+    /// How an unanswered request is named in JSON output.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Waited::NotTaken => "withdrawn",
+            Waited::Interrupted(_) => "interrupted",
+            _ => "underway",
+        }
+    }
+}
+
+/// Posts `requests`, then waits up to `timeout` (or until `cancel`) for their answers. On an error
+/// (a request that cannot be posted, a damaged answer), every request not taken yet is withdrawn:
+/// nothing is left for a process to carry out with nobody waiting.
 pub async fn post_and_wait(
     store: &PlanStore,
     requests: Vec<Request>,
@@ -42,13 +57,30 @@ pub async fn post_and_wait(
 ) -> Result<Vec<(Request, Waited)>, Failure> {
     let inbox = RequestInbox::of(store);
     let requests: Vec<Request> = requests.into_iter().map(|r| r.valid_for(timeout)).collect();
-    for request in &requests {
+    let waited = post_then_wait(store, &inbox, &requests, timeout, cancel).await;
+    if waited.is_err() {
+        for request in &requests {
+            let _ = inbox.withdraw(&request.id);
+        }
+    }
+    waited
+}
+
+async fn post_then_wait(
+    store: &PlanStore,
+    inbox: &RequestInbox,
+    requests: &[Request],
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<Vec<(Request, Waited)>, Failure> {
+    for request in requests {
         inbox.post(request).map_err(|e| Failure::usage(e.to_string()))?;
     }
-    let deadline = Instant::now() + timeout;
-    let mut waited: Vec<(Request, Option<Waited>)> = requests.into_iter().map(|r| (r, None)).collect();
+    // A timeout too large for the clock means no deadline.
+    let deadline = Instant::now().checked_add(timeout);
+    let mut waited: Vec<(Request, Option<Waited>)> = requests.iter().map(|r| (r.clone(), None)).collect();
     loop {
-        collect_answers(&inbox, &mut waited)?;
+        collect_answers(inbox, &mut waited)?;
         if waited.iter().all(|(_, w)| w.is_some()) {
             break;
         }
@@ -62,10 +94,10 @@ pub async fn post_and_wait(
             }
             inbox.answer_interrupted().map_err(|e| Failure::usage(e.to_string()))?;
             drop(lock);
-            collect_answers(&inbox, &mut waited)?;
+            collect_answers(inbox, &mut waited)?;
             continue;
         }
-        if cancel.is_cancelled() || Instant::now() >= deadline {
+        if cancel.is_cancelled() || deadline.is_some_and(|d| Instant::now() >= d) {
             break;
         }
         tokio::select! {
@@ -79,7 +111,7 @@ pub async fn post_and_wait(
         *w = if withdrawn { Some(Waited::NotTaken) } else { None };
     }
     // A taken one may have been answered meanwhile.
-    collect_answers(&inbox, &mut waited)?;
+    collect_answers(inbox, &mut waited)?;
     Ok(waited.into_iter().map(|(request, w)| (request, w.unwrap_or(Waited::Underway))).collect())
 }
 
@@ -87,7 +119,10 @@ fn collect_answers(inbox: &RequestInbox, waited: &mut [(Request, Option<Waited>)
     for (request, w) in waited.iter_mut().filter(|(_, w)| w.is_none()) {
         if let Some(result) = inbox.result(&request.id).map_err(|e| Failure::usage(e.to_string()))? {
             inbox.forget(&request.id);
-            *w = Some(Waited::Answered(result.outcome));
+            *w = Some(match result.outcome {
+                RequestOutcome::Interrupted { message } => Waited::Interrupted(message),
+                outcome => Waited::Answered(outcome),
+            });
         }
     }
     Ok(())
@@ -101,6 +136,7 @@ pub fn not_answered(what: &str, waited: &Waited) -> String {
              the app is paused); it was withdrawn and nothing was done. Ask again with a longer --timeout, or when \
              it is idle"
         ),
+        Waited::Interrupted(message) => format!("{what}: {message}"),
         _ => format!(
             "{what}: taken by the process driving the plan and still being carried out; see `lrs migrate status` \
              and `lrs migrate audit` for its outcome"

@@ -483,7 +483,24 @@ async fn cutover_and_stop_while_run_drives_the_plan_go_through_its_inbox() {
     assert_eq!(withdrawn.code, 130, "{withdrawn:?}");
     assert!(withdrawn.stderr.contains("it was withdrawn and nothing was done"), "{}", withdrawn.stderr);
     assert!(inbox.take_next().unwrap().is_none(), "no request is left behind");
-    drop(held);
+
+    // A driver that takes the stop and dies before it answers (here: this test dropping the lock):
+    // the asker cannot know whether Azure got it, and says so (exit 130), never "refused".
+    let stop =
+        strings(&["migrate", "stop", &plan.display().to_string(), "--database", "Keep", "--yes", "--timeout", "60"]);
+    let die_after_taking = async {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while inbox.take_next().unwrap().is_none() {
+            assert!(Instant::now() < deadline, "the stop was never posted");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        drop(held);
+    };
+    let (interrupted, ()) = tokio::join!(drive(&world, &stop, None, None), die_after_taking);
+    let interrupted = interrupted.unwrap();
+    assert_eq!(interrupted.code, 130, "{interrupted:?}");
+    assert!(interrupted.stderr.contains("perhaps after Azure got it"), "{}", interrupted.stderr);
+    assert!(interrupted.stderr.contains("check `lrs migrate status`"), "{}", interrupted.stderr);
     assert_eq!(status(&world, &plan).await["Keep"]["status"], "ReadyForCutover");
 }
 

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use desk_support::*;
-use lrs_core::migration::DbStatus;
+use lrs_core::migration::{DbStatus, PlanStore};
 use lrs_core::session::{Activity, CutoverRequest, MigrationView, SessionErrorKind, StopRequest};
 use lrs_core::storage::upload::blob_name;
 use lrs_testkit::{Fault, Op, Scheduled};
@@ -187,6 +187,25 @@ fn after_the_app_dies_a_new_one_finds_the_upload_and_carries_on() {
     let view = t.app.wait_view("the upload", UPLOAD_TIMEOUT, uploaded);
     assert_all_uploaded(&view);
     t.assert_finished_without_resending(from, &staged);
+}
+
+#[test]
+fn an_app_opened_while_lrs_migrate_drives_its_plan_says_so_until_it_is_free() {
+    let Some(t) = held_upload("locked") else { return };
+    let HeldUpload { world, app, data, plan_id, _dir, .. } = t;
+    app.kill();
+    // `lrs migrate run` (here: this test) drives the plan the app saved.
+    let store = PlanStore::for_plan(Some(&data.join("migrations")), &plan_id).unwrap();
+    let held = store.lock().unwrap();
+    let app = world.app(&data);
+    for attempt in 1..=2 {
+        let refused = app.on(|_, desk| desk.view()).expect_err("the plan is driven by another process");
+        assert_eq!(refused.kind(), SessionErrorKind::NotReady, "attempt {attempt}: {refused}");
+        assert!(refused.to_string().contains("another lrs process"), "attempt {attempt}: {refused}");
+    }
+    drop(held);
+    let view = app.view().expect("once free, the app's migration is back");
+    assert_eq!(view.plan_id, plan_id);
 }
 
 #[test]

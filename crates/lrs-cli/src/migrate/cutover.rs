@@ -138,7 +138,7 @@ struct CutoverReport {
     /// Accepted by Azure (here or by the process driving the plan).
     names: Vec<String>,
     refused: Vec<(String, String)>,
-    /// Posted and not answered in time: (database, `withdrawn` or `underway`).
+    /// Posted and not answered: (database, `withdrawn`, `underway` or `interrupted`).
     unanswered: Vec<(String, &'static str)>,
 }
 
@@ -211,15 +211,17 @@ async fn cutover_by_driver(
                 eprintln!("{name}: the process driving the plan ended before taking the request: carried out here");
                 withdrawn.push((name, typed_name));
             }
-            unanswered @ (Waited::NotTaken | Waited::Underway) => {
+            unanswered @ (Waited::NotTaken | Waited::Underway | Waited::Interrupted(_)) => {
                 eprintln!("lrs migrate cutover: {}", handoff::not_answered(&name, &unanswered));
-                let what = if matches!(unanswered, Waited::NotTaken) { "withdrawn" } else { "underway" };
-                report.unanswered.push((name, what));
+                report.unanswered.push((name, unanswered.label()));
             }
         }
     }
     Ok(withdrawn)
 }
+
+/// How often waiting for a cutover another process follows says so.
+const FOLLOW_NOTICE_EVERY: Duration = Duration::from_secs(60);
 
 /// Waits until the cutovers carried out by the process driving the plan end (read from the saved
 /// state); if that process ends first, follows them here.
@@ -232,10 +234,26 @@ async fn follow_driven(
     options: &RunOptions,
     cancel: &CancellationToken,
 ) -> Result<(), Failure> {
+    let mut said_at = std::time::Instant::now();
     loop {
         let state = saved_state(store, plan)?;
-        let cutting = names.iter().filter_map(|n| state.database(n)).any(|d| d.status == DbStatus::CuttingOver);
-        if !cutting || cancel.is_cancelled() {
+        let cutting: Vec<&str> = names
+            .iter()
+            .filter_map(|n| state.database(n))
+            .filter(|d| d.status == DbStatus::CuttingOver)
+            .map(|d| d.name.as_str())
+            .collect();
+        if said_at.elapsed() >= FOLLOW_NOTICE_EVERY && !cutting.is_empty() {
+            // Never silent: the driving process may be an app that was paused after it took the
+            // request, and then nobody follows the cutover until it resumes.
+            eprintln!(
+                "{} still cutting over, followed by the process driving the plan (a paused app follows nothing \
+                 until it resumes). Ctrl-C stops waiting; the cutover goes on.",
+                cutting.join(", ")
+            );
+            said_at = std::time::Instant::now();
+        }
+        if cutting.is_empty() || cancel.is_cancelled() {
             if cancel.is_cancelled() {
                 eprintln!("Interrupted: the process driving the plan follows the cutover; see `lrs migrate status`.");
             }

@@ -261,7 +261,8 @@ fn whoami() -> String {
 }
 
 fn seconds(s: f64) -> Duration {
-    Duration::from_secs_f64(if s.is_finite() { s.max(0.0) } else { 0.0 })
+    // NaN counts as 0; anything past what a Duration holds as the longest one.
+    Duration::try_from_secs_f64(if s.is_nan() { 0.0 } else { s.max(0.0) }).unwrap_or(Duration::MAX)
 }
 
 // ---- shared -----------------------------------------------------------------------------------

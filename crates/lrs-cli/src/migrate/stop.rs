@@ -75,11 +75,10 @@ async fn stop_by_driver(
             eprintln!("{name}: the process driving the plan ended before taking the request: carried out here");
             Ok(None)
         }
-        unanswered @ (Waited::NotTaken | Waited::Underway) => {
+        unanswered @ (Waited::NotTaken | Waited::Underway | Waited::Interrupted(_)) => {
             eprintln!("lrs migrate stop: {}", handoff::not_answered(name, &unanswered));
             if args.json {
-                let what = if matches!(unanswered, Waited::NotTaken) { "withdrawn" } else { "underway" };
-                println!("{}", json!({"database": name, "request": what}));
+                println!("{}", json!({"database": name, "request": unanswered.label()}));
             }
             Ok(Some(ExitCode::from(EXIT_INTERRUPTED)))
         }

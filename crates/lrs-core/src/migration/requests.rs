@@ -99,9 +99,10 @@ impl Request {
         }
     }
 
-    /// How long after it was asked the request may still be taken.
+    /// How long after it was asked the request may still be taken (at most 30 days, the longest
+    /// LRS job).
     pub fn valid_for(mut self, validity: Duration) -> Request {
-        self.expires_at = self.requested_at + validity;
+        self.expires_at = self.requested_at + validity.min(Duration::from_secs(30 * 24 * 3600));
         self
     }
 
@@ -232,9 +233,9 @@ impl RequestInbox {
             std::fs::create_dir_all(&folder).map_err(|source| io("cannot create", &folder, source))?;
             match std::fs::rename(self.posted_path(&id), &taken) {
                 Ok(()) => {}
-                // Withdrawn, or taken by another process, meanwhile.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(source) => return Err(io("cannot take the request", &taken, source)),
+                // Withdrawn, or taken by another process, meanwhile; or held for a moment by
+                // another program (a virus scanner on Windows): looked at again next time.
+                Err(_) => continue,
             }
             let read = std::fs::read(&taken).map_err(|e| e.to_string());
             match read.and_then(|bytes| serde_json::from_slice::<Request>(&bytes).map_err(|e| e.to_string())) {
@@ -301,8 +302,10 @@ impl RequestInbox {
             if self.result_path(&id).exists() {
                 continue;
             }
-            let message = "the process that took this request ended before it answered (killed or crashed); it was \
-                           not carried out again: see `lrs migrate status` and ask again if it is still needed";
+            let message = "the process that took this request ended before it answered (killed or crashed), perhaps \
+                           after Azure got it: a cutover recorded as sent (CuttingOver) is completed by the next \
+                           `lrs migrate run`; a stop may have dropped the database. It is not carried out again: \
+                           check `lrs migrate status` before you act or ask again";
             answered.push(self.answer(&id, RequestOutcome::Interrupted { message: message.into() })?);
         }
         Ok(answered)
@@ -372,9 +375,13 @@ pub(super) async fn carry_out(
     let done = match request.action {
         RequestAction::Cutover => {
             let last = request.last_backup.as_deref();
-            migration.cutover(services, &request.database, last, &request.typed_name).await
+            let deadline = Some(request.expires_at);
+            migration.cutover_before(services, &request.database, last, &request.typed_name, deadline).await
         }
-        RequestAction::Stop => migration.stop(services, &request.database, &request.typed_name).await,
+        RequestAction::Stop => {
+            let deadline = Some(request.expires_at);
+            migration.stop_before(services, &request.database, &request.typed_name, deadline).await
+        }
     };
     let outcome = match &done {
         Ok(status) => RequestOutcome::Done { status: *status },

@@ -27,6 +27,19 @@ impl Migration {
         last_backup: Option<&str>,
         typed_name: &str,
     ) -> Result<DbStatus, MigrationError> {
+        self.cutover_before(services, database, last_backup, typed_name, None).await
+    }
+
+    /// [`Migration::cutover`] for a request whose asker stops waiting at `deadline`: refused when
+    /// the database's step under way ends after it (nothing is done with nobody watching).
+    pub(crate) async fn cutover_before(
+        &self,
+        services: &Services,
+        database: &str,
+        last_backup: Option<&str>,
+        typed_name: &str,
+        deadline: Option<OffsetDateTime>,
+    ) -> Result<DbStatus, MigrationError> {
         let db = self.plan.database(database).ok_or_else(|| MigrationError::UnknownDatabase(database.to_string()))?;
         let unknown = || MigrationError::UnknownDatabase(database.to_string());
         let before = self.record(&db.name).ok_or_else(unknown)?;
@@ -35,6 +48,7 @@ impl Migration {
             crate::migration::gates::readiness_gate(&before, self.plan.mode).map_err(MigrationError::Gate)?;
         }
         let _busy = self.hold(&db.name).await;
+        still_wanted(deadline, &db.name)?;
         let record = self.record(&db.name).ok_or_else(unknown)?;
         if record.status == DbStatus::CuttingOver {
             // Asked before (perhaps by a run that was killed): make sure Azure knows, then follow.
@@ -156,6 +170,18 @@ impl Migration {
         database: &str,
         typed_name: &str,
     ) -> Result<DbStatus, MigrationError> {
+        self.stop_before(services, database, typed_name, None).await
+    }
+
+    /// [`Migration::stop`] for a request whose asker stops waiting at `deadline` (see
+    /// [`Migration::cutover_before`]).
+    pub(crate) async fn stop_before(
+        &self,
+        services: &Services,
+        database: &str,
+        typed_name: &str,
+        deadline: Option<OffsetDateTime>,
+    ) -> Result<DbStatus, MigrationError> {
         let db = self.plan.database(database).ok_or_else(|| MigrationError::UnknownDatabase(database.to_string()))?;
         if typed_name.trim() != db.name {
             return Err(MigrationError::Gate(format!(
@@ -169,6 +195,7 @@ impl Migration {
             Some(Err(_)) if self.stop_during_upload(services, db)? => return Ok(DbStatus::Stopped),
             _ => self.hold(&db.name).await,
         };
+        still_wanted(deadline, &db.name)?;
         let record = self.record(&db.name).ok_or_else(|| MigrationError::UnknownDatabase(database.to_string()))?;
         if record.status.is_final() {
             return Err(MigrationError::Gate(format!("{} is {}: there is nothing to stop", db.name, record.status)));
@@ -208,11 +235,23 @@ impl Migration {
             r.apply(Event::StoppedByUser, cause, now).map(|_| Some(from))
         })??;
         let Some(from) = stopped else { return Ok(false) };
+        // The upload ends now, whatever happens to the audit entry below.
+        self.stopped_signal(&db.name).cancel();
         let path = self.db_ref(services, &db.name).path();
         self.log(AuditEntry::new(&services.identity, Action::Stop, path).database(&db.name).detail(cause))?;
         let to = DbStatus::Stopped;
         self.emit(MigrationEvent::Transition { database: db.name.clone(), from, to, cause: cause.to_string() });
-        self.stopped_signal(&db.name).cancel();
         Ok(true)
     }
+}
+
+/// Refuses a request whose asker stopped waiting while the database's step under way ended.
+fn still_wanted(deadline: Option<OffsetDateTime>, database: &str) -> Result<(), MigrationError> {
+    if deadline.is_some_and(|d| OffsetDateTime::now_utc() > d) {
+        return Err(MigrationError::Gate(format!(
+            "{database}: the request expired while {database}'s step under way (an upload, a poll) ended; nothing \
+             was done. Ask again, with a longer --timeout"
+        )));
+    }
+    Ok(())
 }

@@ -73,14 +73,24 @@ impl Migration {
             sas,
             uploads: Semaphore::new(options.uploads_at_once.max(1)),
             pacer: Pacer::per_minute(options.arm_reads_per_minute),
-            cancel: cancel.clone(),
+            // Its own child: the run also ends when its inbox cannot be served.
+            cancel: cancel.child_token(),
             retried: Mutex::new(HashSet::new()),
             last_poll: Mutex::new(HashMap::new()),
             serving: tokio::sync::Mutex::new(()),
             inbox_closed: CancellationToken::new(),
         };
         let (revive, revived) = tokio::sync::mpsc::unbounded_channel();
-        let (driven, served) = tokio::join!(ctx.drive_all(revived), ctx.serve_requests(revive));
+        let serve = async {
+            let served = ctx.serve_requests(revive).await;
+            if served.is_err() {
+                // Requests could no longer be answered (the plan's folder cannot be written): end
+                // the run and say why, rather than drive on while askers wait in vain.
+                ctx.cancel.cancel();
+            }
+            served
+        };
+        let (driven, served) = tokio::join!(ctx.drive_all(revived), serve);
         // Only a broken store or audit log ends a run: the state could not be kept.
         driven?;
         served?;

@@ -133,10 +133,12 @@ impl MigrationDesk {
     fn current(&self) -> Result<Option<Handles>, SessionError> {
         let mut inner = lock(&self.inner);
         if !inner.loaded {
-            inner.loaded = true;
+            // Marked loaded only once opened: a plan locked by `lrs migrate` now is reported as
+            // such (Locked) on every call, never forgotten for the rest of the session.
             if let Some(plan) = self.saved_plan()? {
                 inner.current = Some(self.open(plan, Arc::new(Shared::default()))?);
             }
+            inner.loaded = true;
         }
         Ok(inner.current.as_ref().map(|c| (c.migration.clone(), c.shared.clone())))
     }
@@ -220,6 +222,8 @@ impl MigrationDesk {
         let mut inner = lock(&self.inner);
         inner.current = None;
         if let Some((_, shared)) = &current {
+            // Under the watcher's lock, as in `cancel`: no view of the old plan follows.
+            let _pushing = lock(&self.watcher);
             shared.retired.store(true, Ordering::SeqCst);
         }
         drop(current);

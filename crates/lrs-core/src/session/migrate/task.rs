@@ -46,9 +46,12 @@ pub(super) fn spawn(
             // Two tasks must never drive one plan at once (the same blobs, the same state).
             let _ = previous.await;
         }
+        // Paused (or left) while it waited for the previous task: it never begins, so no run
+        // is audited as started.
         let result = match kind {
-            Activity::Uploading => m.upload(&services, &options, cancel).await,
-            _ => m.run(&services, &options, cancel).await,
+            _ if cancel.is_cancelled() => None,
+            Activity::Uploading => Some(m.upload(&services, &options, cancel).await),
+            _ => Some(m.run(&services, &options, cancel).await),
         };
         {
             let mut task = lock(&shared.task);
@@ -56,8 +59,9 @@ pub(super) fn spawn(
                 task.activity = Activity::Idle;
                 task.cancel = None;
                 match result {
-                    Ok(summary) => task.paused |= summary.interrupted,
-                    Err(e) => task.last_error = Some(e.to_string()),
+                    None => task.paused = true,
+                    Some(Ok(summary)) => task.paused |= summary.interrupted,
+                    Some(Err(e)) => task.last_error = Some(e.to_string()),
                 }
             }
         }

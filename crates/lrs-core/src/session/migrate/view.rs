@@ -17,13 +17,14 @@ pub(super) fn started(status: DbStatus) -> bool {
 /// Sends the view to the page, unless the desk has left this migration: checked and sent under
 /// the watcher's lock, so that no view of a cancelled migration follows the cancel.
 pub(super) fn push(m: &Migration, shared: &Shared, watcher: &Mutex<Option<Watcher>>) {
+    // Built and sent under the watcher's lock, so views reach the page in the order they were
+    // built (a stale one never arrives last). The watcher only queues the view for the webview.
+    let watcher = lock(watcher);
     if shared.retired.load(Ordering::SeqCst) {
         return;
     }
-    let view = build_view(m, shared);
-    let watcher = lock(watcher);
-    if let Some(watcher) = watcher.as_ref().filter(|_| !shared.retired.load(Ordering::SeqCst)) {
-        watcher(view);
+    if let Some(watcher) = watcher.as_ref() {
+        watcher(build_view(m, shared));
     }
 }
 
