@@ -350,8 +350,12 @@ async fn continuous_shipping_waits_for_complete_logs_and_a_gap_halts_only_its_da
     assert!(state["Beta"]["halted"].as_str().unwrap().contains("LSN"), "{}", state["Beta"]["halted"]);
     assert!(blob_bytes(&world, &format!("Beta/{}", upload_name(beta_after))).is_none(), "never shipped out of order");
 
-    // The cutover gate refuses the halted database, and the run must be stopped to cut over.
-    run.kill().await.unwrap();
+    // Stopped as a service manager stops it (SIGTERM): it ends as after Ctrl-C, exit 130.
+    let pid = run.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let ended = tokio::time::timeout(Duration::from_secs(30), run.wait()).await.expect("run ends on SIGTERM");
+    assert_eq!(ended.unwrap().code(), Some(130), "interrupted, not killed");
+    // The cutover gate refuses the halted database.
     let refused = drive(&world, &cutover_args(&plan, &["--database", "Beta", "--yes"]), None, None).await.unwrap();
     assert_eq!(refused.code, 1, "{refused:?}");
     assert!(refused.stderr.contains("halted"), "{}", refused.stderr);

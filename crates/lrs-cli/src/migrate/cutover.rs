@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::status::table;
 use super::{
-    engine, interrupt_on_ctrl_c, load, open, open_unless_driven, plan_store, runtime, saved_state, seconds, services,
+    engine, interrupt_on_signal, load, open, open_unless_driven, plan_store, runtime, saved_state, seconds, services,
     typed, whoami, CutoverArgs, PlanRef, EXIT_INTERRUPTED,
 };
 use crate::arm_args::SignInArgs;
@@ -32,7 +32,7 @@ pub(super) fn cutover(args: &CutoverArgs) -> Result<ExitCode, Failure> {
     let runtime = runtime()?;
     runtime.block_on(async {
         let cancel = CancellationToken::new();
-        interrupt_on_ctrl_c(&cancel);
+        interrupt_on_signal(&cancel);
         let mut report = CutoverReport::default();
         let here = match open_unless_driven(&args.plan)? {
             Some(migration) => Some((migration, asked)),

@@ -337,9 +337,25 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::usage(format!("cannot start the async runtime: {e}")))
 }
 
-fn interrupt_on_ctrl_c(cancel: &CancellationToken) {
+/// Cancels `cancel` on Ctrl-C, and on Unix also on SIGTERM and SIGHUP (a service manager stopping
+/// `lrs migrate run`, a closed terminal): the command then ends as after Ctrl-C (exit 130), its
+/// state saved and its posted requests withdrawn.
+fn interrupt_on_signal(cancel: &CancellationToken) {
     let cancel = cancel.clone();
     tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            if let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                    _ = hup.recv() => {}
+                }
+                cancel.cancel();
+                return;
+            }
+        }
         if tokio::signal::ctrl_c().await.is_ok() {
             cancel.cancel();
         }

@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::status::table;
-use super::{engine, interrupt_on_ctrl_c, open, runtime, seconds, services, RunArgs, EXIT_INTERRUPTED};
+use super::{engine, interrupt_on_signal, open, runtime, seconds, services, RunArgs, EXIT_INTERRUPTED};
 use crate::failure::{Failure, EXIT_FAILED};
 
 pub(super) fn run_plan(args: &RunArgs) -> Result<ExitCode, Failure> {
@@ -37,7 +37,7 @@ pub(super) fn run_plan(args: &RunArgs) -> Result<ExitCode, Failure> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let migration = Arc::new(migration.with_events(tx));
         let cancel = CancellationToken::new();
-        interrupt_on_ctrl_c(&cancel);
+        interrupt_on_signal(&cancel);
         let done = CancellationToken::new();
         let printer = tokio::spawn(render(rx, args.json, migration.clone(), done.clone()));
         let result = migration.run(&services, &options, cancel).await;

@@ -8,7 +8,7 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::{
-    engine, interrupt_on_ctrl_c, load, open, open_unless_driven, plan_store, runtime, seconds, services, typed, whoami,
+    engine, interrupt_on_signal, load, open, open_unless_driven, plan_store, runtime, seconds, services, typed, whoami,
     StopArgs, EXIT_INTERRUPTED,
 };
 use crate::failure::Failure;
@@ -54,7 +54,7 @@ async fn stop_by_driver(
 ) -> Result<Option<ExitCode>, Failure> {
     let store = plan_store(&args.plan, plan)?;
     let cancel = CancellationToken::new();
-    interrupt_on_ctrl_c(&cancel);
+    interrupt_on_signal(&cancel);
     eprintln!(
         "Another process drives this plan (`lrs migrate run` or the app): the stop of {name} is handed to it; waiting up to {} s for its answer.",
         args.timeout
