@@ -356,31 +356,22 @@ pub(super) async fn carry_out(
             std::process::id()
         ));
     migration.audit().append(asked)?;
-    if request.expired(OffsetDateTime::now_utc()) {
-        let message = format!(
-            "{what} expired: asked at {}, its asker stopped waiting at {}; not carried out. Ask again if it is still \
-             needed",
+    let deadline = Some(request.expires_at);
+    let done = if request.expired(OffsetDateTime::now_utc()) {
+        Err(MigrationError::Gate(format!(
+            "expired: asked at {}, its asker stopped waiting at {}; not carried out. Ask again if it is still needed",
             rfc3339(request.requested_at),
             rfc3339(request.expires_at)
-        );
-        let refused = AuditEntry::new(&request.requested_by, Action::Requested, target)
-            .database(&request.database)
-            .outcome("refused")
-            .detail(message.clone());
-        let outcome = RequestOutcome::Refused { message };
-        migration.audit().append(refused)?;
-        inbox.answer(&request.id, outcome.clone())?;
-        return Ok(outcome);
-    }
-    let done = match request.action {
-        RequestAction::Cutover => {
-            let last = request.last_backup.as_deref();
-            let deadline = Some(request.expires_at);
-            migration.cutover_before(services, &request.database, last, &request.typed_name, deadline).await
-        }
-        RequestAction::Stop => {
-            let deadline = Some(request.expires_at);
-            migration.stop_before(services, &request.database, &request.typed_name, deadline).await
+        )))
+    } else {
+        match request.action {
+            RequestAction::Cutover => {
+                let last = request.last_backup.as_deref();
+                migration.cutover_before(services, &request.database, last, &request.typed_name, deadline).await
+            }
+            RequestAction::Stop => {
+                migration.stop_before(services, &request.database, &request.typed_name, deadline).await
+            }
         }
     };
     let outcome = match &done {

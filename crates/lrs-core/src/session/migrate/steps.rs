@@ -170,7 +170,7 @@ impl MigrationDesk {
                     message: if restoring {
                         "Stopped: the restoring database was deleted from the instance.".into()
                     } else {
-                        "Stopped: nothing had been started on the instance; its upload ended.".into()
+                        "Stopped: nothing had been started on the instance.".into()
                     },
                 },
                 Err(e) => ActionOutcome { database: r.database, ok: false, message: e.to_string() },
